@@ -76,12 +76,15 @@ type Config struct {
 // NATS says how to reach the bus. An empty URL means the embedded server
 // (only `jetmon all` runs one).
 type NATS struct {
-	URL       string
-	Replicas  int
-	StoreDir  string
-	User      string
-	Password  Secret
-	CredsFile string
+	URL string
+	// EmbeddedAddr is where the embedded server of `jetmon all` listens for
+	// other processes (host:port); empty serves in-process clients only.
+	EmbeddedAddr string
+	Replicas     int
+	StoreDir     string
+	User         string
+	Password     Secret
+	CredsFile    string
 }
 
 // DB holds the MySQL connection settings; DSN wins when set.

@@ -40,6 +40,7 @@ type fileConfig struct {
 	NATSURL                      *string   `json:"NATS_URL"`
 	NATSReplicas                 *int      `json:"NATS_REPLICAS"`
 	NATSStoreDir                 *string   `json:"NATS_STORE_DIR"`
+	NATSEmbeddedAddr             *string   `json:"NATS_EMBEDDED_ADDR"`
 	NATSUser                     *string   `json:"NATS_USER"`
 	NATSPassword                 *string   `json:"NATS_PASSWORD"`
 	NATSCredsFile                *string   `json:"NATS_CREDS_FILE"`

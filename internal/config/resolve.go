@@ -14,7 +14,10 @@ const (
 	DefaultUserAgent = "jetmon/2.0 (Jetpack Site Uptime Monitor by WordPress.com)"
 	DefaultAPIAddr   = "127.0.0.1:8090"
 	DefaultOpsAddr   = "127.0.0.1:9090"
-	DefaultEmailFrom = "jetmon@noreply.invalid"
+	// DefaultNATSEmbeddedAddr avoids 4222 so `jetmon all` can run beside a
+	// standalone nats-server.
+	DefaultNATSEmbeddedAddr = "127.0.0.1:14222"
+	DefaultEmailFrom        = "jetmon@noreply.invalid"
 )
 
 func defaultRetrySchedule() []string { return []string{"1m", "5m", "30m", "1h", "6h"} }
@@ -57,12 +60,13 @@ func resolve(f fileConfig) (Config, error) {
 	c.RolloutBucketMin = deref(f.RolloutBucketMin, 0)
 	c.RolloutBucketMax = deref(f.RolloutBucketMax, c.BucketTotal-1)
 	c.NATS = NATS{
-		URL:       deref(f.NATSURL, ""),
-		Replicas:  deref(f.NATSReplicas, 1),
-		StoreDir:  deref(f.NATSStoreDir, ".local/nats"),
-		User:      deref(f.NATSUser, ""),
-		Password:  Secret(deref(f.NATSPassword, "")),
-		CredsFile: deref(f.NATSCredsFile, ""),
+		URL:          deref(f.NATSURL, ""),
+		Replicas:     deref(f.NATSReplicas, 1),
+		StoreDir:     deref(f.NATSStoreDir, ".local/nats"),
+		EmbeddedAddr: deref(f.NATSEmbeddedAddr, DefaultNATSEmbeddedAddr),
+		User:         deref(f.NATSUser, ""),
+		Password:     Secret(deref(f.NATSPassword, "")),
+		CredsFile:    deref(f.NATSCredsFile, ""),
 	}
 	c.DB = DB{
 		DSN:      Secret(deref(f.DBDSN, "")),

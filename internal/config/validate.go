@@ -48,6 +48,7 @@ func validate(c Config) error {
 		{c.DB.DSN == "" && (c.DB.Port < 1 || c.DB.Port > 65535), "DB_PORT must be between 1 and 65535"},
 		{c.WPCOMNotify && c.WPCOMNotifyURL == "", "WPCOM_NOTIFY_URL is required when WPCOM_NOTIFY_ENABLE is true"},
 		{c.WPCOMNotify && c.AuthToken == "", "AUTH_TOKEN is required when WPCOM_NOTIFY_ENABLE is true"},
+		{c.NATS.EmbeddedAddr != "" && !validAddr(c.NATS.EmbeddedAddr), fmt.Sprintf("NATS_EMBEDDED_ADDR %q: must be host:port or empty", c.NATS.EmbeddedAddr)},
 		{!validAddr(c.APIAddr), fmt.Sprintf("API_ADDR %q: must be host:port", c.APIAddr)},
 		{!validAddr(c.OpsAddr), fmt.Sprintf("OPS_ADDR %q: must be host:port", c.OpsAddr)},
 		{c.DNSResolver != "" && !validAddr(c.DNSResolver), fmt.Sprintf("DNS_RESOLVER %q: must be host:port", c.DNSResolver)},

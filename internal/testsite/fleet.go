@@ -2,7 +2,6 @@ package testsite
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"

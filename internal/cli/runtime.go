@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+
+	"github.com/jetmon-mesh/jetmon/internal/config"
+	"github.com/jetmon-mesh/jetmon/internal/obs"
+)
+
+// Runtime is what every long-running command starts from.
+type Runtime struct {
+	Version  string
+	Config   config.Config
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
+	Ops      *obs.OpsServer
+}
+
+// NewRuntime loads config, builds the logger and the process's registry,
+// binds the ops server, and logs the startup lines every role shares.
+func NewRuntime(cmd *cobra.Command, env Env, role string) (*Runtime, error) {
+	cfg, err := config.Load(ConfigPath(cmd, env), env.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("invalid config: %w", err)
+	}
+	logger, err := obs.NewLogger(env.Stderr, cfg.LogFormat, cfg.Debug)
+	if err != nil {
+		return nil, fmt.Errorf("logger: %w", err)
+	}
+	logger = logger.With("node_id", cfg.NodeID)
+	LogStartup(logger, cfg, role)
+	reg := obs.NewRegistry(obs.Build{Version: env.Version, Role: role})
+	ops, err := obs.NewOpsServer(obs.OpsOpts{Addr: cfg.OpsAddr, Gatherer: reg, Logger: logger, ShutdownTimeout: cfg.ShutdownTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("ops server: %w", err)
+	}
+	if err := ops.Listen(); err != nil {
+		return nil, err
+	}
+	return &Runtime{Version: env.Version, Config: cfg, Logger: logger, Registry: reg, Ops: ops}, nil
+}
+
+// LogStartup logs the config lines every role prints at startup, the same
+// lines `jetmon validate-config` prints.
+func LogStartup(logger *slog.Logger, cfg config.Config, role string) {
+	logger.Info("starting", "role", role, "region", cfg.Region)
+	for _, w := range cfg.Warnings {
+		logger.Warn(w)
+	}
+	logger.Info("config: " + cfg.ProjectionLine())
+	logger.Info("config: " + cfg.EmailLine())
+	if w := cfg.EmailStubWarning(); w != "" {
+		logger.Warn(w)
+	}
+}

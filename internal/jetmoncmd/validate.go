@@ -1,0 +1,119 @@
+package jetmoncmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jetmon-mesh/jetmon/internal/cli"
+	"github.com/jetmon-mesh/jetmon/internal/config"
+	"github.com/jetmon-mesh/jetmon/internal/sqlstore"
+)
+
+// dbConnectAttempts is how often validate-config tries the database, as
+// Jetmon's validate-config did.
+const dbConnectAttempts = 3
+
+// validateConfigCmd checks the config and the database and prints what the
+// processes will run with, in the line format operators grep for.
+func validateConfigCmd(env cli.Env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate-config",
+		Short: "Validate the config and database connection and print the effective settings",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			cfg, err := config.Load(cli.ConfigPath(cmd, env), env.Getenv)
+			if err != nil {
+				fmt.Fprintf(errOut, "FAIL config parse: %v\n", err)
+				return cli.ErrReported
+			}
+			fmt.Fprintln(out, "PASS config parse")
+			for _, w := range cfg.Warnings {
+				fmt.Fprintln(out, "WARN "+w)
+			}
+			if err := pingDB(cmd.Context(), cfg); err != nil {
+				fmt.Fprintf(errOut, "FAIL db connect: %s: %v\n", cfg.DB.Display(), err)
+				return cli.ErrReported
+			}
+			fmt.Fprintln(out, "PASS db connect")
+			printSettings(out, cfg)
+			fmt.Fprintln(out)
+			_, err = fmt.Fprintln(out, "validation passed")
+			return err
+		},
+	}
+}
+
+func pingDB(ctx context.Context, cfg config.Config) error {
+	var err error
+	for attempt := 1; attempt <= dbConnectAttempts; attempt++ {
+		attemptCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		db, openErr := sqlstore.Open(attemptCtx, cfg.DB.ConnString(), sqlstore.PoolOpts{MaxOpenConns: 1})
+		cancel()
+		if openErr == nil {
+			return db.Close()
+		}
+		err = openErr
+		if attempt < dbConnectAttempts {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%w (%w)", err, ctx.Err())
+			case <-time.After(time.Second):
+			}
+		}
+	}
+	return fmt.Errorf("%d attempts: %w", dbConnectAttempts, err)
+}
+
+// printSettings prints one INFO (or WARN) line per setting group.
+func printSettings(w io.Writer, c config.Config) {
+	lines := []string{
+		"INFO " + c.ProjectionLine(),
+		"INFO " + c.EmailLine(),
+	}
+	if warn := c.EmailStubWarning(); warn != "" {
+		lines = append(lines, "WARN "+warn)
+	}
+	nats := fmt.Sprintf("INFO nats_url=%s replicas=%d", c.NATS.URL, c.NATS.Replicas)
+	if c.NATS.URL == "" {
+		nats = fmt.Sprintf("INFO nats=embedded (jetmon all) listen=%q store_dir=%s replicas=%d; single roles need NATS_URL",
+			c.NATS.EmbeddedAddr, c.NATS.StoreDir, c.NATS.Replicas)
+	}
+	lines = append(lines,
+		fmt.Sprintf("INFO node_id=%s region=%s capacity=%d", c.NodeID, c.Region, c.Capacity),
+		nats,
+		fmt.Sprintf("INFO rollout_range=%d-%d bucket_total=%d", c.RolloutBucketMin, c.RolloutBucketMax, c.BucketTotal),
+		fmt.Sprintf("INFO coordinator leader_ttl=%s node_ttl=%s site_sync_interval=%s site_full_sync=%s history_success_sample=%s",
+			c.LeaderTTL, c.NodeTTL, c.SiteSyncInterval, c.SiteFullSync, c.HistorySuccessSample),
+		fmt.Sprintf("INFO confirmation num_of_checks=%d time_between_checks=%s peer_offline_limit=%d",
+			c.NumOfChecks, c.TimeBetweenChecks, c.PeerOfflineLimit),
+		fmt.Sprintf("INFO prober max_concurrent_checks=%d min_check_interval=%s result_buffer=%d net_comms_timeout=%s",
+			c.MaxConcurrentChecks, c.MinCheckInterval, c.ResultBuffer, c.NetCommsTimeout),
+		fmt.Sprintf("INFO deliverer retry_schedule=%s alert_cooldown=%s wpcom_notify=%s",
+			schedule(c.RetrySchedule), c.AlertCooldown, enabled(c.WPCOMNotify)),
+		fmt.Sprintf("INFO api_addr=%s ops_addr=%s", c.APIAddr, c.OpsAddr),
+	)
+	for _, line := range lines {
+		fmt.Fprintln(w, line)
+	}
+}
+
+func schedule(steps []time.Duration) string {
+	parts := make([]string, len(steps))
+	for i, d := range steps {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func enabled(on bool) string {
+	if on {
+		return "enabled"
+	}
+	return "disabled"
+}

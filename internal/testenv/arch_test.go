@@ -1,0 +1,208 @@
+package testenv_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/jetmon-mesh/jetmon"
+
+// listed is the part of `go list -json` the rules read.
+type listed struct {
+	ImportPath string
+	Imports    []string
+	Deps       []string
+	Standard   bool
+}
+
+// rule forbids packages under from (module-relative, "" for exact root
+// match not used) to depend on anything under the forbidden prefixes.
+type rule struct {
+	name       string
+	from       []string // module-relative package paths; a trailing "/..." matches subpackages
+	forbid     []string // import path prefixes (module-relative when they start with "./")
+	transitive bool     // check Deps (everything linked) rather than direct Imports
+}
+
+var (
+	roles       = []string{"coordinator/...", "prober/...", "veriflier/...", "deliverer/...", "api/..."}
+	thirdParty  = []string{"github.com/nats-io/", "github.com/go-sql-driver/", "github.com/go-chi/", "github.com/prometheus/"}
+	forbidInAll = []string{"./internal/testenv"}
+)
+
+// rules is DESIGN §6 as data.
+func rules() []rule {
+	rs := []rule{
+		{"uptime is stdlib only", []string{"uptime/..."}, []string{"github.com/", "golang.org/"}, true},
+		{"check imports no NATS, SQL, chi or Prometheus", []string{"check/..."}, thirdParty, true},
+		{"incident imports no NATS, SQL, chi or Prometheus", []string{"incident/..."}, thirdParty, true},
+		{"uptime, check and incident import no role or adapter", []string{"uptime/...", "check/...", "incident/..."},
+			append([]string{"./internal/"}, prefixed(roles)...), true},
+		{"jetmon-agent links neither the MySQL driver, nor nats-server, nor chi", []string{"cmd/jetmon-agent"},
+			[]string{"github.com/go-sql-driver/mysql", "github.com/nats-io/nats-server/", "github.com/go-chi/chi/"}, true},
+		{"internal/testenv is for tests only", []string{"..."}, forbidInAll, false},
+	}
+	for _, role := range roles {
+		others := prefixed(slices.DeleteFunc(slices.Clone(roles), func(r string) bool { return r == role }))
+		rs = append(rs,
+			rule{"role " + strings.TrimSuffix(role, "/...") + " imports no other role", []string{role}, others, true},
+			rule{"role " + strings.TrimSuffix(role, "/...") + " imports no adapter, nats.go or MySQL driver", []string{role},
+				[]string{"./internal/", "github.com/nats-io/", "github.com/go-sql-driver/"}, false},
+		)
+	}
+	// The deliverer's transports satisfy its interfaces implicitly.
+	rs = append(rs,
+		rule{"deliverer imports none of its transports", []string{"deliverer"}, []string{"./deliverer/"}, true},
+		rule{"a deliverer transport imports neither the deliverer nor another transport", []string{"deliverer/*"}, []string{"./deliverer"}, true},
+	)
+	return rs
+}
+
+func prefixed(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = "./" + strings.TrimSuffix(p, "...")
+	}
+	return out
+}
+
+func matches(pattern, rel string) bool {
+	if pattern == "..." {
+		return true
+	}
+	if base, ok := strings.CutSuffix(pattern, "/*"); ok {
+		return strings.HasPrefix(rel, base+"/")
+	}
+	if base, ok := strings.CutSuffix(pattern, "/..."); ok {
+		return rel == base || strings.HasPrefix(rel, base+"/")
+	}
+	return rel == pattern
+}
+
+func forbidden(prefix, dep string) bool {
+	if rel, ok := strings.CutPrefix(prefix, "./"); ok {
+		full := module + "/" + strings.TrimSuffix(rel, "/")
+		return dep == full || strings.HasPrefix(dep, full+"/")
+	}
+	return strings.HasPrefix(dep, prefix)
+}
+
+// violations applies the rules to a package graph.
+func violations(pkgs []listed, rs []rule) []string {
+	var out []string
+	for _, p := range pkgs {
+		rel, ok := strings.CutPrefix(p.ImportPath, module+"/")
+		if !ok || p.Standard {
+			continue
+		}
+		for _, r := range rs {
+			if !slices.ContainsFunc(r.from, func(f string) bool { return matches(f, rel) }) {
+				continue
+			}
+			deps := p.Imports
+			if r.transitive {
+				deps = p.Deps
+			}
+			for _, dep := range deps {
+				if dep == p.ImportPath {
+					continue
+				}
+				for _, f := range r.forbid {
+					if forbidden(f, dep) {
+						out = append(out, fmt.Sprintf("%s: %s depends on %s", r.name, p.ImportPath, dep))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func goList(t *testing.T) []listed {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), "go", "list", "-deps", "-json", module+"/...")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v: %s", err, stderr.String())
+	}
+	var pkgs []listed
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p listed
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("decode go list: %v", err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+func TestArchitecture(t *testing.T) {
+	t.Parallel()
+	pkgs := goList(t)
+	seen := map[string]bool{}
+	for _, p := range pkgs {
+		seen[strings.TrimPrefix(p.ImportPath, module+"/")] = true
+	}
+	for _, must := range []string{"uptime", "check", "coordinator", "prober", "veriflier", "deliverer", "api", "cmd/jetmon", "cmd/jetmon-agent"} {
+		if !seen[must] {
+			t.Errorf("package %s is missing from the module: the rules would pass vacuously", must)
+		}
+	}
+	for _, v := range violations(pkgs, rules()) {
+		t.Error(v)
+	}
+}
+
+// TestArchitectureRulesCatch proves the rules fail on the graphs they forbid.
+func TestArchitectureRulesCatch(t *testing.T) {
+	t.Parallel()
+	m := func(rel string) string { return module + "/" + rel }
+	tests := map[string]struct {
+		pkg  listed
+		want string
+	}{
+		"role imports another role": {
+			listed{ImportPath: m("prober"), Deps: []string{m("coordinator")}}, "role prober imports no other role"},
+		"role links another role transitively": {
+			listed{ImportPath: m("api"), Deps: []string{m("deliverer/webhook")}}, "role api imports no other role"},
+		"role imports nats.go": {
+			listed{ImportPath: m("veriflier"), Imports: []string{"github.com/nats-io/nats.go"}}, "imports no adapter"},
+		"check links prometheus": {
+			listed{ImportPath: m("check"), Deps: []string{"github.com/prometheus/client_golang/prometheus"}}, "check imports no NATS"},
+		"agent links the mysql driver": {
+			listed{ImportPath: m("cmd/jetmon-agent"), Deps: []string{"github.com/go-sql-driver/mysql"}}, "jetmon-agent links neither"},
+		"production code imports testenv": {
+			listed{ImportPath: m("internal/bus"), Imports: []string{m("internal/testenv")}}, "internal/testenv is for tests only"},
+		"uptime imports a module": {
+			listed{ImportPath: m("uptime"), Deps: []string{"golang.org/x/net/idna"}}, "uptime is stdlib only"},
+		"transport imports the deliverer": {
+			listed{ImportPath: m("deliverer/slack"), Deps: []string{m("deliverer")}}, "a deliverer transport imports neither"},
+		"deliverer imports a transport": {
+			listed{ImportPath: m("deliverer"), Deps: []string{m("deliverer/webhook")}}, "deliverer imports none of its transports"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			got := violations([]listed{tc.pkg}, rules())
+			if !slices.ContainsFunc(got, func(v string) bool { return strings.Contains(v, tc.want) }) {
+				t.Errorf("violations = %q, want one containing %q", got, tc.want)
+			}
+		})
+	}
+	ok := listed{ImportPath: m("prober"), Deps: []string{m("uptime"), m("check"), "github.com/prometheus/client_golang/prometheus"}}
+	if got := violations([]listed{ok}, rules()); len(got) != 0 {
+		t.Errorf("an allowed graph reports %q", got)
+	}
+}
