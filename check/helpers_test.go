@@ -131,13 +131,27 @@ func (p *testPKI) leaf(t *testing.T, o leafOpts) tls.Certificate {
 // quietLog discards a test server's log (TLS handshake errors are expected).
 func quietLog() *log.Logger { return log.New(io.Discard, "", 0) }
 
-// newServer starts a plain HTTP server closed at the end of the test.
-func newServer(t *testing.T, h http.Handler) *httptest.Server {
+// newServer starts a plain HTTP server closed at the end of the test;
+// configure, if given, adjusts it before it starts.
+func newServer(t *testing.T, h http.Handler, configure ...func(*http.Server)) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ErrorLog = quietLog()
+	for _, f := range configure {
+		f(srv.Config)
+	}
 	srv.Start()
 	t.Cleanup(srv.Close)
+	return srv
+}
+
+// benchServer is newServer for benchmarks.
+func benchServer(b *testing.B, h http.Handler) *httptest.Server {
+	b.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = quietLog()
+	srv.Start()
+	b.Cleanup(srv.Close)
 	return srv
 }
 

@@ -69,20 +69,22 @@ func TestCheckMaxConnsBoundsConnections(t *testing.T) {
 	t.Parallel()
 	var active, peak atomic.Int64
 	release := make(chan struct{})
-	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hold := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
 		}
-	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		switch s {
-		case http.StateNew:
-			peak.Store(max(peak.Load(), active.Add(1)))
-		case http.StateClosed, http.StateHijacked:
-			active.Add(-1)
+	})
+	srv := newServer(t, hold, func(s *http.Server) {
+		s.ConnState = func(_ net.Conn, state http.ConnState) {
+			switch state {
+			case http.StateNew:
+				peak.Store(max(peak.Load(), active.Add(1)))
+			case http.StateClosed, http.StateHijacked:
+				active.Add(-1)
+			}
 		}
-	}
+	})
 	c := newChecker(t, check.Opts{MaxConns: 1})
 	first := make(chan uptime.Result, 1)
 	go func() { first <- c.Check(t.Context(), uptime.CheckSpec{URL: srv.URL, Timeout: 5 * time.Second}) }()

@@ -1,6 +1,7 @@
 package check_test
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -12,16 +13,19 @@ import (
 )
 
 // hangingListener accepts connections and never answers: a TLS handshake
-// against it hangs until the check's deadline.
+// against it hangs until the check's deadline. It closes its side of a
+// connection when the client closes, and everything at the end of the test.
 func hangingListener(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns = map[net.Conn]bool{}
+	)
 	wg.Go(func() {
 		for {
 			conn, err := ln.Accept()
@@ -29,16 +33,25 @@ func hangingListener(t *testing.T) string {
 				return
 			}
 			mu.Lock()
-			conns = append(conns, conn)
+			conns[conn] = true
 			mu.Unlock()
+			wg.Go(func() {
+				_, _ = io.Copy(io.Discard, conn)
+				_ = conn.Close()
+				mu.Lock()
+				delete(conns, conn)
+				mu.Unlock()
+			})
 		}
 	})
 	t.Cleanup(func() {
 		_ = ln.Close()
-		wg.Wait()
-		for _, c := range conns {
+		mu.Lock()
+		for c := range conns {
 			_ = c.Close()
 		}
+		mu.Unlock()
+		wg.Wait()
 	})
 	return ln.Addr().String()
 }

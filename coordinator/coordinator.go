@@ -53,7 +53,7 @@ func New(opts Opts) (*Coordinator, error) {
 func (r *Coordinator) Run(ctx context.Context) error {
 	log := r.opts.Logger.With("component", "coordinator")
 	r.running.Set(1)
-	log.Info("coordinator started", "node_id", r.opts.NodeID, "region", r.opts.Region)
+	log.Info("coordinator started", "region", r.opts.Region)
 	<-ctx.Done()
 	r.running.Set(0)
 	log.Info("coordinator stopped")

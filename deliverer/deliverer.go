@@ -53,7 +53,7 @@ func New(opts Opts) (*Deliverer, error) {
 func (r *Deliverer) Run(ctx context.Context) error {
 	log := r.opts.Logger.With("component", "deliverer")
 	r.running.Set(1)
-	log.Info("deliverer started", "node_id", r.opts.NodeID, "region", r.opts.Region)
+	log.Info("deliverer started", "region", r.opts.Region)
 	<-ctx.Done()
 	r.running.Set(0)
 	log.Info("deliverer stopped")

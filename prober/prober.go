@@ -53,7 +53,7 @@ func New(opts Opts) (*Prober, error) {
 func (r *Prober) Run(ctx context.Context) error {
 	log := r.opts.Logger.With("component", "prober")
 	r.running.Set(1)
-	log.Info("prober started", "node_id", r.opts.NodeID, "region", r.opts.Region)
+	log.Info("prober started", "region", r.opts.Region)
 	<-ctx.Done()
 	r.running.Set(0)
 	log.Info("prober stopped")

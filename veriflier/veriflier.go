@@ -53,7 +53,7 @@ func New(opts Opts) (*Veriflier, error) {
 func (r *Veriflier) Run(ctx context.Context) error {
 	log := r.opts.Logger.With("component", "veriflier")
 	r.running.Set(1)
-	log.Info("veriflier started", "node_id", r.opts.NodeID, "region", r.opts.Region)
+	log.Info("veriflier started", "region", r.opts.Region)
 	<-ctx.Done()
 	r.running.Set(0)
 	log.Info("veriflier stopped")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jetmon-mesh/jetmon/api"
 	"github.com/jetmon-mesh/jetmon/internal/cli"
 	"github.com/jetmon-mesh/jetmon/internal/natsd"
 )
@@ -42,8 +43,12 @@ func allCmd(env cli.Env) *cobra.Command {
 				if nats == "" {
 					nats = "in-process only"
 				}
+				apiAddr := rt.Config.APIAddr
+				if a, ok := parts["api"].(*api.Server); ok {
+					apiAddr = a.Addr()
+				}
 				rt.Logger.Info("jetmon all is up",
-					"api", "http://"+rt.Config.APIAddr+"/api/v1/health",
+					"api", "http://"+apiAddr+"/api/v1/health",
 					"metrics", "http://"+rt.Ops.Addr()+"/metrics",
 					"nats", nats)
 				return nil

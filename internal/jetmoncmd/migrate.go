@@ -1,7 +1,11 @@
 package jetmoncmd
 
 import (
+	"context"
+	"errors"
 	"fmt"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/spf13/cobra"
 
@@ -13,7 +17,7 @@ import (
 
 // migrateCmd applies the embedded schema migrations; re-running is a no-op.
 func migrateCmd(env cli.Env) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply the database schema migrations (safe to re-run; concurrent runs wait for a lock)",
 		Args:  cobra.NoArgs,
@@ -25,6 +29,11 @@ func migrateCmd(env cli.Env) *cobra.Command {
 			logger, err := obs.NewLogger(env.Stderr, cfg.LogFormat, cfg.Debug)
 			if err != nil {
 				return fmt.Errorf("logger: %w", err)
+			}
+			if create, _ := cmd.Flags().GetBool("create-database"); create {
+				if err := createDatabase(cmd.Context(), cfg); err != nil {
+					return err
+				}
 			}
 			res, err := sqlstore.Migrate(cmd.Context(), cfg.DB.ConnString(), logger)
 			if err != nil {
@@ -39,4 +48,20 @@ func migrateCmd(env cli.Env) *cobra.Command {
 			return err
 		},
 	}
+	cmd.Flags().Bool("create-database", false, "create the configured database first when it does not exist")
+	return cmd
+}
+
+func createDatabase(ctx context.Context, cfg config.Config) error {
+	parsed, err := mysql.ParseDSN(cfg.DB.ConnString())
+	if err != nil {
+		return fmt.Errorf("database DSN: %w", err)
+	}
+	if parsed.DBName == "" {
+		return errors.New("the database DSN names no database")
+	}
+	if err := sqlstore.EnsureDatabase(ctx, cfg.DB.ConnString(), parsed.DBName); err != nil {
+		return fmt.Errorf("create database %s: %w", parsed.DBName, err)
+	}
+	return nil
 }

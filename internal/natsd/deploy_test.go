@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -97,6 +98,17 @@ func TestDeployConfigsParse(t *testing.T) {
 				checkAccounts(t, opts)
 			}
 		})
+	}
+}
+
+func TestDeployConfigNeedsPasswords(t *testing.T) {
+	setDeployEnv(t)
+	if err := os.Unsetenv("PROBER_US_1_PASSWORD"); err != nil { // t.Setenv restores it
+		t.Fatalf("unsetenv: %v", err)
+	}
+	_, err := server.ProcessConfigFile(filepath.Join(deployDir, "single.conf"))
+	if err == nil || !strings.Contains(err.Error(), "PROBER_US_1_PASSWORD") {
+		t.Fatalf("parse without PROBER_US_1_PASSWORD: err = %v, want it named", err)
 	}
 }
 

@@ -162,6 +162,46 @@ func TestRunRandomPortAndConnect(t *testing.T) {
 	}
 }
 
+func TestRunConfigFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "nats.conf")
+	data := "server_name: from-file\njetstream { store_dir: \"" + filepath.Join(dir, "js") + "\" }\n"
+	if err := os.WriteFile(conf, []byte(data), 0o600); err != nil {
+		t.Fatalf("write config: %v", err)
+	}
+	tests := map[string]struct {
+		opts     natsd.Opts
+		wantName string
+	}{
+		"file values, loopback and a random port by default": {
+			opts: natsd.Opts{ConfigFile: conf}, wantName: "from-file",
+		},
+		"fields override the file": {
+			opts: natsd.Opts{ConfigFile: conf, ServerName: "override", StoreDir: t.TempDir()}, wantName: "override",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t, tc.opts)
+			if got := srv.NATSServer().Name(); got != tc.wantName {
+				t.Errorf("server name = %q, want %q", got, tc.wantName)
+			}
+			if u := srv.ClientURL(); !strings.HasPrefix(u, "nats://127.0.0.1:") || strings.HasSuffix(u, ":4222") {
+				t.Errorf("ClientURL = %q, want a random loopback port", u)
+			}
+		})
+	}
+	srv, err := natsd.New(natsd.Opts{ConfigFile: filepath.Join(dir, "missing.conf")})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if err := srv.Run(t.Context()); err == nil || !strings.Contains(err.Error(), "parse config file") {
+		t.Errorf("Run with a missing config file = %v, want a parse error", err)
+	}
+}
+
 func TestRunFatalErrorsReturnInsteadOfExit(t *testing.T) {
 	t.Parallel()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")

@@ -42,7 +42,7 @@ type MigrateResult struct {
 // on their own connections without read or write timeouts unless the DSN sets
 // them, so a long ALTER is not cut off. logger (nil: discard) gets one line
 // per applied migration.
-func Migrate(ctx context.Context, dsn string, logger *slog.Logger) (MigrateResult, error) {
+func Migrate(ctx context.Context, dsn string, logger *slog.Logger) (res MigrateResult, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -60,13 +60,13 @@ func Migrate(ctx context.Context, dsn string, logger *slog.Logger) (MigrateResul
 		return MigrateResult{}, fmt.Errorf("migrate: %w", err)
 	}
 	// Closing the pool ends its sessions, which releases any lock still held.
-	defer db.Close()
+	defer func() { err = errors.Join(err, db.Close()) }()
 
 	release, err := lockMigrations(ctx, db, cfg.DBName)
 	if err != nil {
 		return MigrateResult{}, fmt.Errorf("migrate %s: %w", cfg.DBName, err)
 	}
-	res, err := migrateLocked(ctx, db, cfg.DBName, logger)
+	res, err = migrateLocked(ctx, db, cfg.DBName, logger)
 	err = errors.Join(err, release())
 	if err != nil {
 		return res, fmt.Errorf("migrate %s: %w", cfg.DBName, err)
@@ -131,7 +131,7 @@ func up(ctx context.Context, m *migrate.Migrate, latest uint) (MigrateResult, er
 		return res, fmt.Errorf("version %d is dirty: a migration failed part-way, repair the schema and reset %s by hand: %w",
 			dirty.Version, MigrationsTable, upErr)
 	case upErr != nil && !errors.Is(upErr, migrate.ErrNoChange):
-		return res, upErr
+		return res, fmt.Errorf("apply migrations: %w", upErr)
 	case ctx.Err() != nil && res.To < latest:
 		return res, fmt.Errorf("stopped at version %d of %d: %w", res.To, latest, ctx.Err())
 	}

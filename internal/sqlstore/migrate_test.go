@@ -122,7 +122,7 @@ func TestMigrateWaitsForTheLock(t *testing.T) {
 	if err != nil {
 		t.Fatalf("conn: %v", err)
 	}
-	defer holder.Close()
+	defer func() { _ = holder.Close() }()
 	var name string
 	if err := holder.QueryRowContext(t.Context(), "SELECT CONCAT('jetmon_migrate:', DATABASE())").Scan(&name); err != nil {
 		t.Fatalf("lock name: %v", err)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -142,18 +143,21 @@ func dropStale(t testing.TB, admin *sql.DB) {
 func testDatabases(ctx context.Context, admin *sql.DB) ([]string, error) {
 	rows, err := admin.QueryContext(ctx, `SHOW DATABASES LIKE 'jetmon\_test\_%'`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("show databases: %w", err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var names []string
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("scan database name: %w", err)
 		}
 		names = append(names, name)
 	}
-	return names, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("show databases: %w", err)
+	}
+	return names, nil
 }
 
 // redacted formats cfg for messages, with any password masked.

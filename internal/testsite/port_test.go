@@ -61,7 +61,11 @@ func TestDedicatedPortClosedBeforeRun(t *testing.T) {
 	mustSet(t, f, "gone", testsite.Behaviour{Kind: testsite.KindClosed})
 	errc := make(chan error, 1)
 	go func() { errc <- f.Run(t.Context()) }()
-	t.Cleanup(func() { <-errc })
+	t.Cleanup(func() {
+		if err := <-errc; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
 	if err := f.WaitReady(t.Context()); err != nil {
 		t.Fatalf("WaitReady: %v", err)
 	}

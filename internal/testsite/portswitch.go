@@ -1,6 +1,7 @@
 package testsite
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"sync"
@@ -21,8 +22,8 @@ type switchListener struct {
 }
 
 // listenSwitch binds addr; it stays listening until shut or Close.
-func listenSwitch(addr string) (*switchListener, error) {
-	ln, err := net.Listen("tcp", addr)
+func listenSwitch(ctx context.Context, addr string) (*switchListener, error) {
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
@@ -50,8 +51,8 @@ func (l *switchListener) Accept() (net.Conn, error) {
 		c, err := inner.Accept()
 		if tc, retry := l.track(inner, c, err); !retry {
 			if err != nil {
-				// Unwrapped: http.Server inspects Accept errors for net.Error.
-				return nil, err
+				return nil, err //nolint:wrapcheck // http.Server type-asserts Accept errors to net.Error
+
 			}
 			return tc, nil
 		}
@@ -101,7 +102,8 @@ func (l *switchListener) open() error {
 	if l.inner != nil || l.final {
 		return nil
 	}
-	ln, err := net.Listen("tcp", l.addr.String())
+	ln, err := net.Listen("tcp", l.addr.String()) //nolint:noctx // binding a local port does not block; Set has no context
+
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", l.addr, err)
 	}
@@ -124,7 +126,7 @@ func (l *switchListener) Close() error {
 		l.inner = nil
 	}
 	l.signal()
-	return err
+	return err //nolint:wrapcheck // net.Listener contract: the listener's own error
 }
 
 // Addr implements net.Listener.
@@ -150,7 +152,7 @@ type trackedConn struct {
 // Close implements net.Conn.
 func (c *trackedConn) Close() error {
 	c.l.forget(c)
-	return c.Conn.Close()
+	return c.Conn.Close() //nolint:wrapcheck // net.Conn contract: the connection's own error
 }
 
 // NetConn returns the underlying connection (as tls.Conn.NetConn does), so

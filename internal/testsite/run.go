@@ -64,7 +64,7 @@ func (f *Fleet) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	ls, err := f.bind()
+	ls, err := f.bind(ctx)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (f *Fleet) writeCA() (string, error) {
 	return path, nil
 }
 
-func (f *Fleet) bind() (_ *listeners, err error) {
+func (f *Fleet) bind(ctx context.Context) (_ *listeners, err error) {
 	ls := &listeners{variants: make(map[TLSVariant]net.Listener), ports: make(map[string]*switchListener)}
 	defer func() {
 		if err != nil {
@@ -98,24 +98,24 @@ func (f *Fleet) bind() (_ *listeners, err error) {
 		}
 	}()
 	for _, a := range append([]string{f.opts.Addr}, f.opts.ExtraAddrs...) {
-		ln, err := listen(a)
+		ln, err := listen(ctx, a)
 		if err != nil {
 			return nil, err
 		}
 		ls.main = append(ls.main, ln)
 	}
 	if f.opts.ControlAddr != "" {
-		if ls.control, err = listen(f.opts.ControlAddr); err != nil {
+		if ls.control, err = listen(ctx, f.opts.ControlAddr); err != nil {
 			return nil, err
 		}
 	}
 	if f.opts.TLSAddr != "" {
-		if err := f.bindTLS(ls); err != nil {
+		if err := f.bindTLS(ctx, ls); err != nil {
 			return nil, err
 		}
 	}
 	for site, a := range f.opts.SiteAddrs {
-		p, err := listenSwitch(a)
+		p, err := listenSwitch(ctx, a)
 		if err != nil {
 			return nil, fmt.Errorf("site %s: %w", site, err)
 		}
@@ -124,8 +124,8 @@ func (f *Fleet) bind() (_ *listeners, err error) {
 	return ls, nil
 }
 
-func (f *Fleet) bindTLS(ls *listeners) error {
-	ln, err := listen(f.opts.TLSAddr)
+func (f *Fleet) bindTLS(ctx context.Context, ls *listeners) error {
+	ln, err := listen(ctx, f.opts.TLSAddr)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (f *Fleet) bindTLS(ls *listeners) error {
 		if base != 0 {
 			port = base + 1 + i
 		}
-		vl, err := listen(net.JoinHostPort(host, strconv.Itoa(port)))
+		vl, err := listen(ctx, net.JoinHostPort(host, strconv.Itoa(port)))
 		if err != nil {
 			return fmt.Errorf("tls variant %s: %w", v, err)
 		}
@@ -146,8 +146,8 @@ func (f *Fleet) bindTLS(ls *listeners) error {
 	return nil
 }
 
-func listen(addr string) (net.Listener, error) {
-	ln, err := net.Listen("tcp", addr)
+func listen(ctx context.Context, addr string) (net.Listener, error) {
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
