@@ -17,6 +17,7 @@ func Root(env cli.Env) *cobra.Command {
 		cli.RoleCmd(env, "api", "Run the internal REST API", addAPI),
 		migrateCmd(env),
 		validateConfigCmd(env),
+		testsiteCmd(env),
 		cli.VersionCmd(env),
 	)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -200,6 +201,15 @@ func TestRunConfigFile(t *testing.T) {
 	if err := srv.Run(t.Context()); err == nil || !strings.Contains(err.Error(), "parse config file") {
 		t.Errorf("Run with a missing config file = %v, want a parse error", err)
 	}
+	srv, err = natsd.New(natsd.Opts{StoreDir: t.TempDir(), NoListen: true, Configure: func(o *server.Options) {
+		o.Cluster.Port = 16222
+	}})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if err := srv.Run(t.Context()); err == nil || !strings.Contains(err.Error(), "client listener") {
+		t.Errorf("Run of a cluster node without a client listener = %v, want an error", err)
+	}
 }
 
 func TestRunFatalErrorsReturnInsteadOfExit(t *testing.T) {
@@ -221,6 +231,15 @@ func TestRunFatalErrorsReturnInsteadOfExit(t *testing.T) {
 		"client port in use": {
 			opts:    natsd.Opts{StoreDir: t.TempDir(), Port: busy.Addr().(*net.TCPAddr).Port},
 			wantLog: "Error listening on port",
+		},
+		"route port in use (reported from a server goroutine)": {
+			opts: natsd.Opts{StoreDir: t.TempDir(), ServerName: "r", Configure: func(o *server.Options) {
+				o.Cluster.Name = "c"
+				o.Cluster.Host = "127.0.0.1"
+				o.Cluster.Port = busy.Addr().(*net.TCPAddr).Port
+				o.Routes = server.RoutesFromStr("nats-route://" + busy.Addr().String())
+			}},
+			wantLog: "Error listening on router port",
 		},
 		"store dir is a file": {
 			opts:    natsd.Opts{StoreDir: filepath.Join(notADir, "sub"), NoListen: true},

@@ -123,6 +123,11 @@ func (o Opts) serverOptions() (*server.Options, error) {
 	if so.StoreDir == "" {
 		return nil, errors.New("no store dir: set Opts.StoreDir or jetstream.store_dir")
 	}
+	if so.DontListen && so.Cluster.Port != 0 {
+		// nats-server starts routing only after the client listener, so the
+		// node would never become ready.
+		return nil, errors.New("a cluster node needs a client listener: NoListen set with a cluster port")
+	}
 	return so, nil
 }
 

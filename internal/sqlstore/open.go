@@ -60,7 +60,8 @@ func (o PoolOpts) withDefaults() (PoolOpts, error) {
 // forces the session settings described in the package comment, applies
 // DefaultDialTimeout and DefaultIOTimeout (read and write) unless the DSN sets
 // timeout, readTimeout or writeTimeout, sizes the pool from opts, and pings
-// the server. The caller closes the returned pool.
+// the server. multiStatements is always off. The caller closes the returned
+// pool.
 func Open(ctx context.Context, dsn string, opts PoolOpts) (*sql.DB, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {

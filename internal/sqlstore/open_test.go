@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -126,7 +127,9 @@ func TestOpenErrors(t *testing.T) {
 
 func TestEnsureDatabase(t *testing.T) {
 	t.Parallel()
-	name := "jetmon_test_" + time.Now().Format("20060102150405") + "_ensure"
+	now := time.Now()
+	// Named like testenv's databases, so testenv drops it if this test is killed.
+	name := fmt.Sprintf("jetmon_test_%d_ensure%d", now.Unix(), now.Nanosecond())
 	// Register the drop before creating, so a failed test still cleans up.
 	admin := open(t, serverDSN())
 	t.Cleanup(func() {

@@ -159,7 +159,7 @@ func pollNATS(ctx context.Context, interval time.Duration, cond func() (bool, er
 			if last != nil {
 				return fmt.Errorf("%w (last: %w)", context.Cause(ctx), last)
 			}
-			return context.Cause(ctx)
+			return fmt.Errorf("wait: %w", context.Cause(ctx))
 		}
 	}
 }

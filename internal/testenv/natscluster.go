@@ -258,8 +258,10 @@ func (c *Cluster) WaitJSReady(ctx context.Context) error {
 	return pollNATS(ctx, 100*time.Millisecond, func() (bool, error) {
 		actx, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
-		_, err := js.AccountInfo(actx)
-		return err == nil, err
+		if _, err := js.AccountInfo(actx); err != nil {
+			return false, fmt.Errorf("account info: %w", err)
+		}
+		return true, nil
 	})
 }
 
@@ -291,7 +293,7 @@ func pickRoutePorts(t testing.TB, n int) []int {
 	t.Helper()
 	for range 100 {
 		base := routePortMin + rand.IntN(routePortMax-routePortMin-n)
-		if portsFree(base, n) {
+		if portsFree(t.Context(), base, n) {
 			ports := make([]int, n)
 			for i := range ports {
 				ports[i] = base + i
@@ -303,9 +305,10 @@ func pickRoutePorts(t testing.TB, n int) []int {
 	return nil
 }
 
-func portsFree(base, n int) bool {
+func portsFree(ctx context.Context, base, n int) bool {
+	var lc net.ListenConfig
 	for p := base; p < base+n; p++ {
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		l, err := lc.Listen(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 		if err != nil {
 			return false
 		}

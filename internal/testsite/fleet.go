@@ -31,8 +31,9 @@ type Opts struct {
 	// Addr is the main plain-HTTP listener (DefaultAddr when empty).
 	Addr string
 	// ControlAddr, when set, serves the control API (under ControlPrefix) on
-	// its own listener and not on Addr. Empty: the control API is mounted at
-	// ControlPrefix on Addr and ExtraAddrs.
+	// its own listener only. Empty: the control API is mounted at
+	// ControlPrefix on every shared listener (Addr, ExtraAddrs, TLS), for
+	// any Host.
 	ControlAddr string
 	// TLSAddr is the shared HTTPS listener, which picks the variant by SNI
 	// "<variant>.tls.test" (valid for any other name). Each variant is also
