@@ -55,11 +55,7 @@ func (c *Checker) judgeBody(ctx context.Context, resp *http.Response, p plan) (u
 // many it read. io.EOF is not an error; io.ErrUnexpectedEOF (a body shorter
 // than its Content-Length, or a cut chunked body) is.
 func (c *Checker) readBody(body io.Reader, limit int64, rules *contentRules, stream bool) (int64, error) {
-	bp, _ := c.buffers.Get().(*[]byte)
-	if bp == nil {
-		b := make([]byte, readChunkBytes)
-		bp = &b
-	}
+	bp := c.buffers.Get().(*[]byte) //nolint:forcetypeassert // the pool holds only *[]byte
 	defer c.buffers.Put(bp)
 	buf := *bp
 	var n int64

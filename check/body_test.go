@@ -32,12 +32,12 @@ func chunks(contentType string, hold bool, parts ...string) http.Handler {
 
 // upgrade answers 101 and keeps the connection open until the test ends.
 func upgrade(t *testing.T) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		conn, buf, err := http.NewResponseController(w).Hijack()
 		if err != nil {
 			return
 		}
-		defer conn.Close()
+		defer func() { _ = conn.Close() }()
 		_, _ = buf.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nframes")
 		_ = buf.Flush()
 		<-t.Context().Done()

@@ -22,7 +22,7 @@ type Checker struct {
 	now       func() time.Time
 	tls       *tlsPolicy
 	transport *http.Transport
-	buffers   sync.Pool // *[]byte of readChunkBytes, for body reading
+	buffers   *sync.Pool // of *[]byte of readChunkBytes, for body reading
 }
 
 // New validates o and builds the Checker's shared transport. It reads the
@@ -39,6 +39,10 @@ func New(o Opts) (*Checker, error) {
 		userAgent: s.userAgent,
 		now:       s.now,
 		tls:       policy,
+		buffers: &sync.Pool{New: func() any {
+			b := make([]byte, readChunkBytes)
+			return &b
+		}},
 		transport: &http.Transport{
 			Proxy:                  nil, // a monitor talks to the site itself
 			DialContext:            d.dial,
@@ -74,6 +78,7 @@ func (c *Checker) Check(ctx context.Context, spec uptime.CheckSpec) uptime.Resul
 		return res
 	}
 	redirs := &redirects{policy: p.policy}
+	// No Client.Timeout: ctx's deadline bounds the body read too.
 	client := &http.Client{Transport: c.transport, CheckRedirect: redirs.check}
 	start := time.Now()
 	resp, err := client.Do(req)
@@ -81,11 +86,14 @@ func (c *Checker) Check(ctx context.Context, spec uptime.CheckSpec) uptime.Resul
 	res.RedirectChanged = redirs.changed()
 	if resp != nil {
 		res.HTTPCode = resp.StatusCode
-		res.FinalURL = resp.Request.URL.String()
+		res.FinalURL = resp.Request.URL.Redacted()
 	}
 	if err != nil {
+		c.tls.inspect(&res, tr.tlsState()) // facts only: the failure decides the code
+		if expiry := expiryFromError(err); expiry != nil {
+			res.SSLExpiry = expiry
+		}
 		res.ErrorCode = classify(ctx, err, tr.handshakeFailed())
-		res.SSLExpiry = expiryFromError(err)
 	} else {
 		c.judge(ctx, &res, resp, p)
 		_ = resp.Body.Close()

@@ -15,7 +15,8 @@ import (
 // net/http dials with a context detached from the request's cancellation and
 // deadline (a dial may outlive the request that started it), which would
 // leave a hanging DNS lookup, connect or TLS handshake unbounded after the
-// check gave up, holding a descriptor and a connection slot.
+// check gave up, holding a descriptor and a connection slot. A check
+// cancelled before its deadline leaves its dial to end at that deadline.
 type deadlineKey struct{}
 
 // withDialDeadline records ctx's deadline for dials made on its behalf.

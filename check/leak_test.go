@@ -52,7 +52,7 @@ func fastTarget(t *testing.T) string {
 }
 
 func answer(conn net.Conn) {
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	buf := make([]byte, 0, 1024)
 	for !bytes.Contains(buf, []byte("\r\n\r\n")) {
 		n, err := conn.Read(buf[len(buf):cap(buf)])

@@ -82,6 +82,7 @@ func TestCheckMaxConnsBoundsConnections(t *testing.T) {
 				peak.Store(max(peak.Load(), active.Add(1)))
 			case http.StateClosed, http.StateHijacked:
 				active.Add(-1)
+			default: // active and idle do not change the count
 			}
 		}
 	})

@@ -3,7 +3,6 @@ package check
 import (
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -18,7 +17,7 @@ const DefaultUserAgent = "jetmon/2.0 (Jetpack Site Uptime Monitor by WordPress.c
 // Defaults applied by New to zero-valued Opts fields.
 const (
 	DefaultTimeout  = 10 * time.Second // Jetmon's NET_COMMS_TIMEOUT default
-	DefaultMaxConns = 256
+	DefaultMaxConns = 256              // open connections (one descriptor each) across all checks
 )
 
 // Opts configures a Checker. The zero value is usable.
@@ -142,7 +141,7 @@ func parseSource(s string) (netip.Addr, error) {
 		return netip.Addr{}, fmt.Errorf("source addr %q: %w", s, err)
 	}
 	if ip.IsUnspecified() || ip.IsMulticast() {
-		return netip.Addr{}, errors.New("source addr " + strconv.Quote(s) + ": must be a unicast address")
+		return netip.Addr{}, fmt.Errorf("source addr %q: must be a unicast address", s)
 	}
 	return ip.Unmap(), nil
 }

@@ -2,6 +2,7 @@ package check_test
 
 import (
 	"crypto/tls"
+	"net/http"
 	"testing"
 	"time"
 
@@ -19,6 +20,8 @@ func TestCheckTLS(t *testing.T) {
 		server     *tls.Config
 		opts       check.Opts // CABundle is set unless noBundle
 		noBundle   bool
+		handler    http.Handler  // nil: okHandler
+		timeout    time.Duration // spec timeout
 		want       uptime.ErrorCode
 		success    bool
 		version    uint16
@@ -59,6 +62,10 @@ func TestCheckTLS(t *testing.T) {
 			want: uptime.ErrorTLSDeprecated, success: true, version: tls.VersionTLS10,
 			suite: tls.TLS_RSA_WITH_AES_128_CBC_SHA, wantExpiry: true,
 		},
+		"timeout after the handshake still reports the certificate": {
+			cert: valid, handler: blockUntilDone(), timeout: 200 * time.Millisecond,
+			want: uptime.ErrorTimeout, version: tls.VersionTLS13, wantExpiry: true,
+		},
 		"expired beats deprecated": {
 			cert: expired, server: tls11Only(), want: uptime.ErrorTLSExpired, version: tls.VersionTLS11, wantExpiry: true,
 		},
@@ -70,8 +77,12 @@ func TestCheckTLS(t *testing.T) {
 			if !tt.noBundle {
 				opts.CABundle = pki.bundle
 			}
-			url := newTLSServer(t, okHandler(), tt.cert, tt.server).URL
-			res := newChecker(t, opts).Check(t.Context(), uptime.CheckSpec{URL: url})
+			h := tt.handler
+			if h == nil {
+				h = okHandler()
+			}
+			url := newTLSServer(t, h, tt.cert, tt.server).URL
+			res := newChecker(t, opts).Check(t.Context(), uptime.CheckSpec{URL: url, Timeout: tt.timeout})
 			assertDurations(t, res)
 			if res.ErrorCode != tt.want || res.Success != tt.success || res.TLSVersion != tt.version {
 				t.Errorf("got code %v success %v version %#x, want %v %v %#x",

@@ -44,12 +44,16 @@ func (p *phase) duration() time.Duration {
 type tracer struct {
 	mu                        sync.Mutex
 	dns, connect, tls, waited phase
+	state                     *tls.ConnectionState // of the last TLS handshake, if it succeeded
 }
 
 func (t *tracer) begin(p *phase) {
 	now := time.Now()
 	t.mu.Lock()
 	p.begin(now)
+	if p == &t.tls {
+		t.state = nil
+	}
 	t.mu.Unlock()
 }
 
@@ -69,7 +73,7 @@ func (t *tracer) hooks() *httptrace.ClientTrace {
 		ConnectStart:      func(string, string) { t.begin(&t.connect) },
 		ConnectDone:       func(_, _ string, err error) { t.finish(&t.connect, err) },
 		TLSHandshakeStart: func() { t.begin(&t.tls) },
-		TLSHandshakeDone:  func(_ tls.ConnectionState, err error) { t.finish(&t.tls, err) },
+		TLSHandshakeDone:  t.tlsDone,
 		WroteRequest: func(i httptrace.WroteRequestInfo) {
 			if i.Err == nil {
 				t.begin(&t.waited)
@@ -77,6 +81,25 @@ func (t *tracer) hooks() *httptrace.ClientTrace {
 		},
 		GotFirstResponseByte: func() { t.finish(&t.waited, nil) },
 	}
+}
+
+func (t *tracer) tlsDone(cs tls.ConnectionState, err error) {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.tls.finish(now, err)
+	if err == nil {
+		t.state = &cs
+	}
+}
+
+// tlsState is the connection state of the last TLS handshake, or nil if it
+// failed or there was none. Checks that fail after a handshake (a timeout
+// waiting for headers, say) still report the certificate and version.
+func (t *tracer) tlsState() *tls.ConnectionState {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.state
 }
 
 // handshakeFailed reports whether the last TLS handshake ended in an error.

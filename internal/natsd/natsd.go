@@ -62,8 +62,10 @@ func New(opts Opts) (*Server, error) {
 // Run starts the server, waits until it accepts connections (at most
 // Opts.ReadyTimeout), closes Ready, and blocks until ctx is done or the
 // server reports a fatal error. It then shuts the server down, waiting at
-// most Opts.ShutdownTimeout. It returns nil after a shutdown caused by ctx,
-// and an error wrapping ErrFatal after a fatal server error.
+// most Opts.ShutdownTimeout. It returns nil after a shutdown caused by ctx
+// (even one during startup), an error wrapping ErrFatal after a fatal
+// server error, and an error when the options or configuration file are
+// invalid or the server is not ready in time.
 func (s *Server) Run(ctx context.Context) error {
 	if !s.started.CompareAndSwap(false, true) {
 		return ErrAlreadyRun
@@ -94,7 +96,11 @@ func (s *Server) run(ctx context.Context) error {
 
 	ns.Start()
 	if err := s.waitStarted(ctx, ns, fatal); err != nil {
-		return errors.Join(err, shutdown(ns, s.opts.ShutdownTimeout))
+		stopErr := shutdown(ns, s.opts.ShutdownTimeout)
+		if ctx.Err() != nil && !errors.Is(err, ErrFatal) {
+			return stopErr // cancelled while starting: a normal stop
+		}
+		return errors.Join(err, stopErr)
 	}
 	s.ns = ns
 	close(s.ready)

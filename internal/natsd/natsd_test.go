@@ -309,6 +309,22 @@ func TestRunReturnsNilPromptlyOnCancel(t *testing.T) {
 	}
 }
 
+func TestRunCancelledBeforeReadyIsANormalStop(t *testing.T) {
+	t.Parallel()
+	srv, err := natsd.New(natsd.Opts{StoreDir: t.TempDir(), NoListen: true})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := srv.Run(ctx); err != nil {
+		t.Fatalf("Run with a cancelled context = %v, want nil", err)
+	}
+	if err := srv.WaitReady(t.Context()); !errors.Is(err, natsd.ErrStopped) {
+		t.Errorf("WaitReady = %v, want ErrStopped", err)
+	}
+}
+
 func TestAccessorsBeforeReady(t *testing.T) {
 	t.Parallel()
 	srv, err := natsd.New(natsd.Opts{StoreDir: t.TempDir()})

@@ -1,0 +1,86 @@
+package bus
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Streams, consumers and KV buckets (DESIGN §3). These names are a public
+// interface: operators type them into the nats CLI.
+const (
+	StreamResults  = "JETMON_RESULTS"  // check results, limits retention
+	StreamDelivery = "JETMON_DELIVERY" // notification work queue
+
+	ConsumerCoordinator = "coordinator" // durable pull consumer of StreamResults
+
+	KVSites       = "JETMON_SITES"       // <bucket>.<blog_id> -> Site
+	KVAssignments = "JETMON_ASSIGNMENTS" // <node_id> -> Assignment
+	KVNodes       = "JETMON_NODES"       // <role>.<node_id> -> Node, TTL NODE_TTL_SEC
+	KVLeader      = "JETMON_LEADER"      // LeaderKey -> Leader, TTL LEADER_TTL_SEC
+
+	LeaderKey = "coordinator"
+)
+
+// Subject roots.
+const (
+	subjectResults     = "jetmon.results"
+	subjectVerify      = "jetmon.verify"
+	subjectCoordinator = "jetmon.cmd.coordinator"
+	subjectProber      = "jetmon.cmd.prober"
+	subjectDeliver     = "jetmon.deliver"
+
+	// SubjectResultsAll matches every result subject (the stream's subjects).
+	SubjectResultsAll = subjectResults + ".>"
+	// SubjectDeliverAll matches every delivery subject.
+	SubjectDeliverAll = subjectDeliver + ".>"
+)
+
+// Commands the coordinator answers on jetmon.cmd.coordinator.<verb>.
+const (
+	VerbSiteSync = "site.sync"
+)
+
+// ResultSubject is where a prober in region publishes a result of a site in
+// bucket: jetmon.results.<region>.<bucket>. The bucket stays in the subject
+// so coordinators can later shard by bucket range (DESIGN §10).
+func ResultSubject(region string, bucket int) string {
+	return subjectResults + "." + region + "." + strconv.Itoa(bucket)
+}
+
+// VerifySubject is where verifliers of region answer vote requests.
+func VerifySubject(region string) string { return subjectVerify + "." + region }
+
+// CoordinatorSubject is where the leader answers command verb.
+func CoordinatorSubject(verb string) string { return subjectCoordinator + "." + verb }
+
+// ProberCheckSubject is where one prober answers on-demand checks.
+func ProberCheckSubject(nodeID string) string { return subjectProber + "." + nodeID + ".check" }
+
+// SiteKey is a site's key in KVSites: <bucket>.<blog_id>.
+func SiteKey(bucket int, blogID int64) string {
+	return strconv.Itoa(bucket) + "." + strconv.FormatInt(blogID, 10)
+}
+
+// ParseSiteKey splits a KVSites key.
+func ParseSiteKey(key string) (bucket int, blogID int64, err error) {
+	var b, id int64
+	if _, err := fmt.Sscanf(key, "%d.%d", &b, &id); err != nil {
+		return 0, 0, fmt.Errorf("site key %q: %w", key, err)
+	}
+	if SiteKey(int(b), id) != key {
+		return 0, 0, fmt.Errorf("site key %q: not <bucket>.<blog_id>", key)
+	}
+	return int(b), id, nil
+}
+
+// BucketFilter is the KVSites key filter of one bucket: <bucket>.*.
+func BucketFilter(bucket int) string { return strconv.Itoa(bucket) + ".*" }
+
+// NodeKey is a node's presence key in KVNodes: <role>.<node_id>.
+func NodeKey(role, nodeID string) string { return role + "." + nodeID }
+
+// ResultMsgID is the Nats-Msg-Id of a result: a retried publish of the same
+// check is stored once.
+func ResultMsgID(nodeID string, blogID int64, checkedAtUnixNano int64) string {
+	return "r-" + nodeID + "-" + strconv.FormatInt(blogID, 10) + "-" + strconv.FormatInt(checkedAtUnixNano, 10)
+}
