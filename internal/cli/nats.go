@@ -48,7 +48,10 @@ func ClientOptions(cfg config.Config, role string, logger *slog.Logger) []nats.O
 		}),
 	}
 	if cfg.NATS.User != "" {
-		opts = append(opts, nats.UserInfo(cfg.NATS.User, cfg.NATS.Password.Reveal()))
+		// Restricted users may subscribe only below their own inbox prefix
+		// (deploy/nats/README.md).
+		opts = append(opts, nats.UserInfo(cfg.NATS.User, cfg.NATS.Password.Reveal()),
+			nats.CustomInboxPrefix("_INBOX."+cfg.NATS.User))
 	}
 	if cfg.NATS.CredsFile != "" {
 		opts = append(opts, nats.UserCredentials(cfg.NATS.CredsFile))

@@ -18,6 +18,7 @@ func Root(env cli.Env) *cobra.Command {
 		migrateCmd(env),
 		validateConfigCmd(env),
 		testsiteCmd(env),
+		checkCmd(env),
 		cli.VersionCmd(env),
 	)
 }
