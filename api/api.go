@@ -56,11 +56,11 @@ func New(opts Opts) (*Server, error) {
 
 // Listen binds the address so a taken port fails startup. Run calls it when
 // it has not been called.
-func (s *Server) Listen() error {
+func (s *Server) Listen(ctx context.Context) error {
 	if s.ln != nil {
 		return nil
 	}
-	ln, err := net.Listen("tcp", s.opts.Addr)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.opts.Addr)
 	if err != nil {
 		return fmt.Errorf("api listen %s: %w", s.opts.Addr, err)
 	}
@@ -78,7 +78,7 @@ func (s *Server) Addr() string {
 
 // Run serves until ctx is done, then drains within ShutdownTimeout.
 func (s *Server) Run(ctx context.Context) error {
-	if err := s.Listen(); err != nil {
+	if err := s.Listen(ctx); err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}

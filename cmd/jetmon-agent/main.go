@@ -16,7 +16,7 @@ import (
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
-var version = "dev" //nolint:gochecknoglobals // the linker can only set a package variable
+var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -33,7 +33,7 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	env := cli.Env{Stdout: stdout, Stderr: stderr, Getenv: getenv, Version: version}
 	root := cli.Root("jetmon-agent", "Jetmon Mesh regional agent: prober and veriflier", env,
-		cli.ProberCmd(env), cli.VeriflierCmd(env), cli.VersionCmd(env))
+		cli.ProberCmd(env), cli.VeriflierCmd(env), cli.VersionCmd(env)) //nolint:contextcheck // cobra hands ExecuteContext's ctx to RunE as cmd.Context()
 	root.SetArgs(args)
 	return root.ExecuteContext(ctx)
 }

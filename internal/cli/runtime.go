@@ -38,7 +38,7 @@ func NewRuntime(cmd *cobra.Command, env Env, role string) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ops server: %w", err)
 	}
-	if err := ops.Listen(); err != nil {
+	if err := ops.Listen(cmd.Context()); err != nil {
 		return nil, err
 	}
 	return &Runtime{Version: env.Version, Config: cfg, Logger: logger, Registry: reg, Ops: ops}, nil

@@ -99,11 +99,3 @@ func retiredKeys() map[string]string {
 		"KEYWORD_READ_MAX_MS":          "the body read is bounded by the check timeout",
 	}
 }
-
-// secretKeys are redacted when printed.
-func secretKeys() map[string]bool {
-	return map[string]bool{
-		"AUTH_TOKEN": true, "SMTP_PASSWORD": true, "WPCOM_EMAIL_AUTH_TOKEN": true,
-		"DB_PASSWORD": true, "DB_DSN": true, "NATS_PASSWORD": true,
-	}
-}

@@ -87,7 +87,7 @@ func addAPI(ctx context.Context, rt *cli.Runtime, parts map[string]cli.Runner) e
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
-	if err := a.Listen(); err != nil {
+	if err := a.Listen(ctx); err != nil {
 		return err
 	}
 	parts["api"] = a

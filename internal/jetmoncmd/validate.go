@@ -2,6 +2,7 @@ package jetmoncmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -26,25 +27,28 @@ func validateConfigCmd(env cli.Env) *cobra.Command {
 		Short: "Validate the config and database connection and print the effective settings",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			out := &printer{w: cmd.OutOrStdout()}
+			errOut := &printer{w: cmd.ErrOrStderr()}
 			cfg, err := config.Load(cli.ConfigPath(cmd, env), env.Getenv)
 			if err != nil {
-				fmt.Fprintf(errOut, "FAIL config parse: %v\n", err)
-				return cli.ErrReported
+				errOut.printf("FAIL config parse: %v", err)
+				return errors.Join(cli.ErrReported, errOut.err)
 			}
-			fmt.Fprintln(out, "PASS config parse")
+			out.printf("PASS config parse")
 			for _, w := range cfg.Warnings {
-				fmt.Fprintln(out, "WARN "+w)
+				out.printf("WARN %s", w)
 			}
 			if err := pingDB(cmd.Context(), cfg); err != nil {
-				fmt.Fprintf(errOut, "FAIL db connect: %s: %v\n", cfg.DB.Display(), err)
-				return cli.ErrReported
+				errOut.printf("FAIL db connect: %s: %v", cfg.DB.Display(), err)
+				return errors.Join(cli.ErrReported, errOut.err)
 			}
-			fmt.Fprintln(out, "PASS db connect")
-			printSettings(out, cfg)
-			fmt.Fprintln(out)
-			_, err = fmt.Fprintln(out, "validation passed")
-			return err
+			out.printf("PASS db connect")
+			for _, line := range settingLines(cfg) {
+				out.printf("%s", line)
+			}
+			out.printf("")
+			out.printf("validation passed")
+			return out.err
 		},
 	}
 }
@@ -56,7 +60,10 @@ func pingDB(ctx context.Context, cfg config.Config) error {
 		db, openErr := sqlstore.Open(attemptCtx, cfg.DB.ConnString(), sqlstore.PoolOpts{MaxOpenConns: 1})
 		cancel()
 		if openErr == nil {
-			return db.Close()
+			if err := db.Close(); err != nil {
+				return fmt.Errorf("close: %w", err)
+			}
+			return nil
 		}
 		err = openErr
 		if attempt < dbConnectAttempts {
@@ -70,8 +77,23 @@ func pingDB(ctx context.Context, cfg config.Config) error {
 	return fmt.Errorf("%d attempts: %w", dbConnectAttempts, err)
 }
 
-// printSettings prints one INFO (or WARN) line per setting group.
-func printSettings(w io.Writer, c config.Config) {
+// printer writes lines and keeps the first write error.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) printf(format string, args ...any) {
+	if p.err != nil {
+		return
+	}
+	if _, err := fmt.Fprintf(p.w, format+"\n", args...); err != nil {
+		p.err = fmt.Errorf("write output: %w", err)
+	}
+}
+
+// settingLines is one INFO (or WARN) line per setting group.
+func settingLines(c config.Config) []string {
 	lines := []string{
 		"INFO " + c.ProjectionLine(),
 		"INFO " + c.EmailLine(),
@@ -98,9 +120,7 @@ func printSettings(w io.Writer, c config.Config) {
 			schedule(c.RetrySchedule), c.AlertCooldown, enabled(c.WPCOMNotify)),
 		fmt.Sprintf("INFO api_addr=%s ops_addr=%s", c.APIAddr, c.OpsAddr),
 	)
-	for _, line := range lines {
-		fmt.Fprintln(w, line)
-	}
+	return lines
 }
 
 func schedule(steps []time.Duration) string {

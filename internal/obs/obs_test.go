@@ -53,11 +53,11 @@ func TestNewLogger(t *testing.T) {
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url) //nolint:noctx // test helper against a local server
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
 }
@@ -69,7 +69,7 @@ func TestOpsServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Listen(); err != nil {
+	if err := srv.Listen(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	var ready atomic.Bool
@@ -112,11 +112,11 @@ func TestOpsServerPortTaken(t *testing.T) {
 	t.Parallel()
 	reg := obs.NewRegistry(obs.Build{})
 	first, _ := obs.NewOpsServer(obs.OpsOpts{Addr: "127.0.0.1:0", Gatherer: reg})
-	if err := first.Listen(); err != nil {
+	if err := first.Listen(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	second, _ := obs.NewOpsServer(obs.OpsOpts{Addr: first.Addr(), Gatherer: reg})
-	if err := second.Listen(); err == nil {
+	if err := second.Listen(t.Context()); err == nil {
 		t.Fatal("binding a taken port must fail at Listen")
 	}
 }

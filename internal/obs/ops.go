@@ -72,11 +72,11 @@ func (s *OpsServer) AddReadyCheck(name string, check ReadyFunc) {
 
 // Listen binds the address so startup fails fast on a taken port. Run calls
 // it when it has not been called.
-func (s *OpsServer) Listen() error {
+func (s *OpsServer) Listen(ctx context.Context) error {
 	if s.ln != nil {
 		return nil
 	}
-	ln, err := net.Listen("tcp", s.opts.Addr)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.opts.Addr)
 	if err != nil {
 		return fmt.Errorf("ops server listen %s: %w", s.opts.Addr, err)
 	}
@@ -94,7 +94,7 @@ func (s *OpsServer) Addr() string {
 
 // Run serves until ctx is done, then shuts down within ShutdownTimeout.
 func (s *OpsServer) Run(ctx context.Context) error {
-	if err := s.Listen(); err != nil {
+	if err := s.Listen(ctx); err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 5 * time.Second}
