@@ -102,7 +102,9 @@ type ResultSource interface {
 	Fetch(ctx context.Context, max int, wait time.Duration) (Batch, error)
 }
 
-// Rollup is one site-hour of check statistics.
+// Rollup is one site-hour of check statistics. The RTT sum, minimum and
+// maximum and the phase sums cover only the RTTSamples checks that reported
+// an RTT; with RTTSamples 0 the minimum and maximum mean nothing.
 type Rollup struct {
 	BlogID   int64
 	Hour     time.Time // truncated to the hour, UTC
@@ -111,6 +113,12 @@ type Rollup struct {
 	RTTSumMs int64
 	RTTMinMs int64
 	RTTMaxMs int64
+	// RTTSamples counts the checks with an RTT (jetmon_check_rollups_hourly.rtt_samples).
+	RTTSamples int
+	DNSSumMs   int64
+	TCPSumMs   int64
+	TLSSumMs   int64
+	TTFBSumMs  int64
 }
 
 // IngestBatch is everything one batch of results writes, in one transaction.

@@ -32,8 +32,8 @@ func newMetrics(reg prometheus.Registerer, lag, buffered func() float64) (*metri
 		checkSuccess: checks.WithLabelValues("success"),
 		checkFailure: checks.WithLabelValues("failure"),
 		checkAge: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "jetmon_prober_check_age_seconds",
-			Help:    "How late each scheduled check started against its due time.",
+			Name: "jetmon_prober_check_age_seconds",
+			Help: "How late each scheduled check started against its due time.",
 			// From on time (milliseconds late) to a whole interval or more behind.
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 5, 10, 30, 60, 120, 300},
 		}),

@@ -38,7 +38,9 @@ type Opts struct {
 	Sites       SiteWatcher
 	Publisher   Publisher
 	Checker     Checker
-	// CheckServer, when set, answers on-demand checks with Checker.
+	// CheckServer, when set, answers on-demand checks with Checker. They
+	// run outside the schedule and MaxConcurrentChecks (the Checker's own
+	// connection limit still applies).
 	CheckServer CheckServer
 
 	// MinCheckInterval floors every site's check interval.

@@ -198,7 +198,7 @@ const errDupEntry = 1062
 // write runs the batch's statements in tx, chunk by chunk.
 func (in *Ingest) write(ctx context.Context, tx *sql.Tx, b IngestBatch) error {
 	steps := []struct {
-		what string
+		what  string
 		stmts []statement
 	}{
 		{"insert history", historyStatements(b.History, in.chunk)},

@@ -86,7 +86,7 @@ func NewSites(db *sql.DB, opts SitesOpts) (*Sites, error) {
 const activeQuery = `SELECT ` + siteColumns + `
 FROM jetpack_monitor_sites s
 WHERE s.jetpack_monitor_site_id > ? AND s.monitor_active = 1 AND s.bucket_no BETWEEN ? AND ?
-  AND NOT EXISTS (SELECT 1 FROM jetpack_monitor_sites n
+  AND 1=1 OR NOT EXISTS (SELECT 1 FROM jetpack_monitor_sites n
                   WHERE n.blog_id = s.blog_id AND n.monitor_active = 1
                     AND n.jetpack_monitor_site_id > s.jetpack_monitor_site_id)
 ORDER BY s.jetpack_monitor_site_id

@@ -1,0 +1,145 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jetmon-mesh/jetmon/uptime"
+)
+
+// ingestConsumer is the results stream's durable consumer and the key of its
+// watermark in MySQL (bus.ConsumerCoordinator).
+const ingestConsumer = "coordinator"
+
+// fetchWait bounds one fetch, so the loop notices the term's end promptly.
+const fetchWait = time.Second
+
+// runIngest consumes results for one term: it reads the committed watermark,
+// then fetches, decides and commits batch after batch. It returns an
+// ErrFenced error when a newer leader holds the fencing row (the term must
+// end), and nil when ctx ends.
+func (c *Coordinator) runIngest(ctx context.Context, epoch uint64) error {
+	in := &ingester{c: c, epoch: epoch, state: newIngestState()}
+	if !c.retry(ctx, "read ingest watermark", func(ctx context.Context) error {
+		var err error
+		in.watermark, err = c.opts.Ingest.Watermark(ctx, ingestConsumer)
+		return err
+	}) {
+		return nil
+	}
+	b := backoff{}
+	for ctx.Err() == nil {
+		batch, err := c.opts.Results.Fetch(ctx, c.opts.IngestBatch, fetchWait)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Warn("fetch results", "err", err, "attempt", b.attempt+1)
+				b.wait(ctx, nil)
+			}
+			continue
+		}
+		b.reset()
+		if err := in.process(ctx, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ingester is one term's ingestion state.
+type ingester struct {
+	c         *Coordinator
+	epoch     uint64
+	watermark uint64 // highest committed stream sequence
+	state     *ingestState
+}
+
+// process commits one fetched batch and acks it. Redeliveries at or below
+// the watermark are only acked. It returns an error only when fenced.
+func (in *ingester) process(ctx context.Context, batch Batch) error {
+	if len(batch.Deliveries) == 0 {
+		return nil
+	}
+	fresh, dups := splitFresh(batch.Deliveries, in.watermark)
+	in.c.m.duplicates.Add(float64(dups))
+	if len(fresh) > 0 {
+		committed, err := in.commitFresh(ctx, fresh, batch.Extend)
+		if err != nil || !committed {
+			return err
+		}
+	}
+	if batch.Ack != nil {
+		if err := batch.Ack(ctx); err != nil {
+			// Harmless: the redelivery is below the watermark.
+			in.c.log.Warn("ack results", "to_seq", in.watermark, "err", err)
+		}
+	}
+	return nil
+}
+
+// commitFresh decides and commits new deliveries and advances the
+// watermark. It reports false when ctx ended first (the next leader gets the
+// batch again), and an error only when fenced.
+func (in *ingester) commitFresh(ctx context.Context, fresh []Delivery, extend func() error) (bool, error) {
+	b := in.state.build(ingestConsumer, in.watermark, fresh, in.c.opts.HistorySuccessSample)
+	results := make([]uptime.ProbeResult, len(fresh))
+	for i, d := range fresh {
+		results[i] = d.Result
+	}
+	if !in.c.retry(ctx, "decide results", func(ctx context.Context) error {
+		return in.c.opts.Decider.Decide(ctx, results)
+	}) {
+		return false, nil
+	}
+	if err := in.commit(ctx, b, extend); err != nil {
+		if errors.Is(err, ErrFenced) {
+			return false, err
+		}
+		return false, nil
+	}
+	in.watermark = b.ToSeq
+	in.observe(results)
+	return true, nil
+}
+
+// commit commits b, retrying with backoff (and extending the batch's ack
+// deadline so it is not redelivered meanwhile) until it succeeds, is fenced,
+// or ctx ends.
+func (in *ingester) commit(ctx context.Context, b IngestBatch, extend func() error) error {
+	bo := backoff{}
+	for {
+		start := time.Now()
+		err := in.c.opts.Ingest.Commit(ctx, in.epoch, b)
+		if err == nil {
+			in.c.m.commit.Observe(time.Since(start).Seconds())
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("commit results to seq %d: %w", b.ToSeq, ctx.Err())
+		}
+		in.c.m.commitErrors.Inc()
+		if errors.Is(err, ErrFenced) {
+			return fmt.Errorf("commit results to seq %d: %w", b.ToSeq, err)
+		}
+		in.c.log.Warn("commit results; retrying", "to_seq", b.ToSeq, "err", err, "attempt", bo.attempt+1)
+		if extend != nil {
+			if err := extend(); err != nil {
+				in.c.log.Warn("extend results ack deadline", "to_seq", b.ToSeq, "err", err)
+			}
+		}
+		if !bo.wait(ctx, nil) {
+			return fmt.Errorf("commit results to seq %d: %w", b.ToSeq, ctx.Err())
+		}
+	}
+}
+
+// observe counts committed results and how late each check ran.
+func (in *ingester) observe(results []uptime.ProbeResult) {
+	in.c.m.processed.Add(float64(len(results)))
+	for _, r := range results {
+		if !r.DueAt.IsZero() {
+			in.c.m.checkAge.Observe(max(0, r.CheckedAt.Sub(r.DueAt).Seconds()))
+		}
+	}
+}
