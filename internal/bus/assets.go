@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -37,7 +38,18 @@ const (
 	deliveryMaxAge     = 7 * 24 * time.Hour
 	minKVTTL           = time.Second // the server's floor for limit marker TTLs
 	maxReplicas        = 5
-	ensureAttempts     = 3
+	ensureAttempts     = 10
+	ensureBackoff      = 100 * time.Millisecond
+	ensureBackoffMax   = 2 * time.Second
+)
+
+// Server error codes of a cluster that is forming or electing (nats-server
+// jetstream_errors_generated.go); nats.go has no constants for them.
+const (
+	jsErrNoPeers          jetstream.ErrorCode = 10005 // no suitable peers for placement
+	jsErrClusterNotAvail  jetstream.ErrorCode = 10008 // JetStream system temporarily unavailable
+	jsErrClusterNotLeader jetstream.ErrorCode = 10009
+	jsErrStreamOffline    jetstream.ErrorCode = 10118
 )
 
 // schema is the Metadata every asset carries; owner names the role that
@@ -79,8 +91,10 @@ func cmpOr[T comparable](v, def T) T {
 
 // EnsureAssets creates or updates every stream, consumer and KV bucket of
 // DESIGN §3 to match o. It is idempotent, and safe to run from several
-// processes at once. Immutable settings (storage, retention) that differ
-// from an existing asset make it fail.
+// processes at once. Transient errors of a cluster that is still forming
+// (no peers or meta leader yet) are retried with backoff for about 10s
+// within ctx. Immutable settings (storage, retention) that differ from an
+// existing asset make it fail.
 func EnsureAssets(ctx context.Context, js jetstream.JetStream, o AssetOpts) error {
 	o, err := o.withDefaults()
 	if err != nil {
@@ -111,20 +125,44 @@ func EnsureAssets(ctx context.Context, js jetstream.JetStream, o AssetOpts) erro
 	return nil
 }
 
-// ensure runs create-or-update, retrying when a concurrent creator won the
-// race between its update (not found) and its create (already in use).
+// ensure runs create-or-update until it succeeds, retrying (with backoff,
+// within ctx) when a concurrent creator won the race between its update
+// (not found) and its create (already in use), and on the transient errors
+// of a cluster that is still forming or electing.
 func ensure(ctx context.Context, what string, createOrUpdate func() error) error {
-	var err error
+	var (
+		err  error
+		wait = ensureBackoff
+	)
 	for range ensureAttempts {
-		err = createOrUpdate()
-		if err == nil {
+		if err = createOrUpdate(); err == nil {
 			return nil
 		}
-		if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) || ctx.Err() != nil {
+		if !retryable(err) || ctx.Err() != nil {
 			break
 		}
+		sleep(ctx, wait)
+		wait = min(2*wait, ensureBackoffMax)
 	}
 	return fmt.Errorf("ensure %s: %w", what, err)
+}
+
+// retryable reports whether an asset API error may pass on its own.
+func retryable(err error) bool {
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode {
+	case jsErrNoPeers, jsErrClusterNotAvail, jsErrClusterNotLeader, jsErrStreamOffline:
+		return true
+	default:
+		return false
+	}
 }
 
 func streamConfigs(o AssetOpts) []jetstream.StreamConfig {

@@ -90,8 +90,9 @@ func (e *Elector) Campaign(ctx context.Context) (*Term, error) {
 			return e.handOff(ctx, t)
 		}
 		e.o.Logger.Warn("elector: open lease bucket", "err", err)
-		if sleep(ctx, e.o.TTL/2); ctx.Err() != nil {
-			return nil, context.Cause(ctx)
+		sleep(ctx, e.o.TTL/2)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("campaign: %w", context.Cause(ctx))
 		}
 	}
 }
@@ -109,7 +110,7 @@ func (e *Elector) handOff(ctx context.Context, t *Term) (*Term, error) {
 		if err := t.resign(rctx); err != nil {
 			e.o.Logger.Warn("elector: give up lease won while stopping", "err", err)
 		}
-		return nil, context.Cause(ctx)
+		return nil, fmt.Errorf("campaign: %w", context.Cause(ctx))
 	}
 }
 
@@ -145,7 +146,7 @@ func (e *Elector) waitTurn(ctx context.Context, events <-chan jetstream.KeyValue
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, context.Cause(ctx)
+			return nil, fmt.Errorf("campaign: %w", context.Cause(ctx))
 		case <-retry:
 			return events, nil
 		case ev, ok := <-events:

@@ -213,8 +213,8 @@ func TestElectorSurvivesStreamLeaderLoss(t *testing.T) {
 			if w.term.Epoch() <= current.term.Epoch() {
 				return errorf("epoch %d after %d", w.term.Epoch(), current.term.Epoch())
 			}
+			current.c.campaign(t, wins) // the old leader stands by again
 			current = w
-			current.c.campaign(t, wins) // keep the loser standing by
 		default:
 		}
 		if isClosed(current.term.Lost()) {

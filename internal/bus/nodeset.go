@@ -3,6 +3,7 @@ package bus
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -107,7 +108,7 @@ func listEntries(ctx context.Context, kv jetstream.KeyValue, metaOnly bool, filt
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, context.Cause(ctx)
+			return nil, fmt.Errorf("list: %w", context.Cause(ctx))
 		case e, ok := <-kw.Updates():
 			if !ok {
 				return nil, jetstream.ErrConnectionClosed

@@ -175,8 +175,8 @@ func (c *ResultConsumer) Fetch(ctx context.Context, batch int, wait time.Duratio
 			b.msgs = append(b.msgs, m)
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return ResultBatch{}, context.Cause(ctx)
+	if ctx.Err() != nil {
+		return ResultBatch{}, fmt.Errorf("fetch results: %w", context.Cause(ctx))
 	}
 	if err := fetched.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return b, c.fetchError(err)

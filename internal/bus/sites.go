@@ -257,6 +257,6 @@ func (s *siteStream[E]) send(ctx context.Context, ev SiteEvent) error {
 	case s.out <- s.event(ev):
 		return nil
 	case <-ctx.Done():
-		return context.Cause(ctx)
+		return fmt.Errorf("send site event: %w", context.Cause(ctx))
 	}
 }

@@ -40,10 +40,11 @@ type IngestOpts struct {
 }
 
 // Rollup is one site-hour of check statistics, added to
-// jetmon_check_rollups_hourly. Its first fields mirror coordinator.Rollup;
-// the RTT sums, minimum and maximum cover only the RTTSamples checks that
-// reported an RTT, and with RTTSamples 0 the minimum and maximum are not
-// recorded (the columns stay NULL unless other batches had samples).
+// jetmon_check_rollups_hourly. It has coordinator.Rollup's fields in the
+// same order, so the wiring converts with sqlstore.Rollup(r). The RTT and
+// phase sums, minimum and maximum cover only the RTTSamples checks that
+// reported an RTT; with RTTSamples 0 the minimum and maximum are not
+// recorded (the columns stay NULL until a batch has samples).
 type Rollup struct {
 	BlogID   int64
 	Hour     time.Time // truncated to the hour in UTC before writing

@@ -248,6 +248,12 @@ func TestIngestWatermark(t *testing.T) {
 	if seq, err := in.Watermark(t.Context(), "coordinator"); err != nil || seq != 0 {
 		t.Fatalf("Watermark before any commit = %d, %v, want 0", seq, err)
 	}
+	if err := in.Commit(t.Context(), testEpoch, fullBatch(3, 10)); !errors.Is(err, sqlstore.ErrWatermarkMoved) {
+		t.Fatalf("commit from 3 with no watermark yet = %v, want ErrWatermarkMoved", err)
+	}
+	if n := written(t, db); n != 0 {
+		t.Fatalf("a refused commit wrote %d rows", n)
+	}
 	if err := in.Commit(t.Context(), testEpoch, fullBatch(0, 10)); err != nil {
 		t.Fatalf("first commit: %v", err)
 	}

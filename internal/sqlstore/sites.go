@@ -86,7 +86,7 @@ func NewSites(db *sql.DB, opts SitesOpts) (*Sites, error) {
 const activeQuery = `SELECT ` + siteColumns + `
 FROM jetpack_monitor_sites s
 WHERE s.jetpack_monitor_site_id > ? AND s.monitor_active = 1 AND s.bucket_no BETWEEN ? AND ?
-  AND 1=1 OR NOT EXISTS (SELECT 1 FROM jetpack_monitor_sites n
+  AND NOT EXISTS (SELECT 1 FROM jetpack_monitor_sites n
                   WHERE n.blog_id = s.blog_id AND n.monitor_active = 1
                     AND n.jetpack_monitor_site_id > s.jetpack_monitor_site_id)
 ORDER BY s.jetpack_monitor_site_id
@@ -173,11 +173,17 @@ type changeCursor struct {
 // ChangedSince returns one entry per row whose updated_at is at or after
 // since (active or not, any bucket), oldest change first, each carrying its
 // blog's effective row: Active is whether the blog still has an active row.
-// A blog with several changed rows appears once per changed row. Deleted
+// A blog with several changed rows appears once per changed row. since
+// counts to the millisecond (updated_at's precision), rounded down. Deleted
 // rows leave no trace here; a full sync (ActiveSites) removes them.
 // Bookkeeping writes that keep updated_at (last_checked_at, ...) are not
 // changes. It reads in pages of PageSize rows.
 func (s *Sites) ChangedSince(ctx context.Context, since time.Time) ([]SiteRow, error) {
+	// updated_at holds milliseconds. The driver sends a time.Time with all
+	// its fractional digits, and MariaDB cannot use an index range for a
+	// DATETIME compared with more than six: a 2 s sync would scan the
+	// whole index.
+	since = since.Truncate(time.Millisecond)
 	var (
 		out    []SiteRow
 		issues siteIssues
