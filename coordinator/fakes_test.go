@@ -400,6 +400,7 @@ type fakeIngest struct {
 	watermark map[string]uint64
 	commits   []IngestBatch
 	errs      []error // returned (in order) before Commit works
+	lostReply bool    // the next Commit commits, then reports an error (a lost reply)
 	fence     *fakeFence
 }
 
@@ -425,6 +426,10 @@ func (s *fakeIngest) Commit(_ context.Context, epoch uint64, b IngestBatch) erro
 	}
 	s.watermark[b.Consumer] = b.ToSeq
 	s.commits = append(s.commits, b)
+	if s.lostReply {
+		s.lostReply = false
+		return errBoom
+	}
 	return nil
 }
 

@@ -122,6 +122,12 @@ func (in *ingester) commit(ctx context.Context, b IngestBatch, extend func() err
 		if errors.Is(err, ErrFenced) {
 			return fmt.Errorf("commit results to seq %d: %w", b.ToSeq, err)
 		}
+		if done, werr := in.committedMeanwhile(ctx, b); werr != nil {
+			return werr
+		} else if done {
+			in.c.log.Info("commit had succeeded before its error", "to_seq", b.ToSeq, "err", err)
+			return nil
+		}
 		in.c.log.Warn("commit results; retrying", "to_seq", b.ToSeq, "err", err, "attempt", bo.attempt+1)
 		if extend != nil {
 			if err := extend(); err != nil {
@@ -131,6 +137,23 @@ func (in *ingester) commit(ctx context.Context, b IngestBatch, extend func() err
 		if !bo.wait(ctx, nil) {
 			return fmt.Errorf("commit results to seq %d: %w", b.ToSeq, ctx.Err())
 		}
+	}
+}
+
+// committedMeanwhile tells a commit whose reply was lost (the watermark is
+// already at b.ToSeq) from one that failed. A watermark anywhere else than
+// b.FromSeq means another writer moved it: the term must end.
+func (in *ingester) committedMeanwhile(ctx context.Context, b IngestBatch) (bool, error) {
+	wm, err := in.c.opts.Ingest.Watermark(ctx, b.Consumer)
+	switch {
+	case err != nil:
+		return false, nil // the store is unreachable: keep retrying the commit
+	case wm >= b.ToSeq:
+		return true, nil
+	case wm != b.FromSeq:
+		return false, fmt.Errorf("ingest watermark is %d, expected %d: another writer: %w", wm, b.FromSeq, ErrFenced)
+	default:
+		return false, nil
 	}
 }
 

@@ -96,6 +96,29 @@ func TestIngestRetriesCommitThenSucceeds(t *testing.T) {
 	})
 }
 
+// TestIngestLostCommitReply: a commit that succeeded on the server but whose
+// reply was lost is recognised by the watermark, acked and not retried.
+func TestIngestLostCommitReply(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakes()
+		f.ingest.lostReply = true
+		c := newTestCoordinator(t, f, nil)
+		stop := startIngest(t, f, c, 1)
+
+		sent := f.results.deliver(Delivery{Seq: 1, Result: result(1, true, time.Now())})
+		synctest.Wait()
+		advance(time.Second)
+		if got := len(f.ingest.committed()); got != 1 {
+			t.Fatalf("commits = %d, want exactly 1", got)
+		}
+		if !sent.wasAcked() {
+			t.Error("a batch whose commit landed must be acked")
+		}
+		_ = stop()
+	})
+}
+
 func TestIngestFencedEndsTerm(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {

@@ -142,7 +142,10 @@ func (s *siteSync) full(ctx context.Context) (int, error) {
 			delete(s.index, id)
 		}
 	}
-	if newest.IsZero() {
+	// Pages are separate statements: a row changed on an early page during a
+	// long full sync is only caught if the watermark stays at or before the
+	// sync's start.
+	if newest.IsZero() || newest.After(started) {
 		newest = started
 	}
 	s.watermark = later(s.watermark, newest)
