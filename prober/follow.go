@@ -70,11 +70,15 @@ func (l *loop) onAssignment(ctx context.Context, a uptime.Assignment, ok bool) {
 		}
 		return
 	}
-	if a.Epoch < l.epoch {
+	// A deleted key arrives as an assignment without ranges or epoch: the
+	// leader no longer counts this node (its presence expired), so it owns
+	// nothing until it is assigned again.
+	deleted := a.Epoch == 0 && len(a.Ranges) == 0
+	if a.Epoch < l.epoch && !deleted {
 		l.p.log.Warn("ignoring stale assignment", "epoch", a.Epoch, "highest_epoch", l.epoch)
 		return
 	}
-	l.epoch = a.Epoch
+	l.epoch = max(l.epoch, a.Epoch)
 	buckets := a.Buckets()
 	slices.Sort(buckets)
 	l.want, l.haveWant = slices.Compact(buckets), true

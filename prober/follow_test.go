@@ -75,6 +75,11 @@ func TestAssignmentEpochs(t *testing.T) {
 		if n := h.sites.count(); n != 2 || !slices.Equal(h.sites.watch(t, 1).buckets, []int{1, 2}) {
 			t.Fatalf("equal-epoch change not followed (%d watches)", n)
 		}
+		send(t, h.sites.watch(t, 1), synced())
+		h.assignment(0) // the key was deleted: own nothing, whatever the epoch
+		if w := h.sites.watch(t, 1); !w.cancelled() {
+			t.Fatal("a deleted assignment must stop the site watch")
+		}
 	})
 }
 
