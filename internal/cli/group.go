@@ -21,6 +21,22 @@ type RunnerFunc func(ctx context.Context) error
 // Run calls f.
 func (f RunnerFunc) Run(ctx context.Context) error { return f(ctx) }
 
+// RunGroup runs parts in one errgroup until all have returned: the first
+// failure cancels the others. It has no deadline of its own: use it for a
+// group nested inside RunParts, which bounds the drain.
+func RunGroup(ctx context.Context, parts map[string]Runner) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for name, part := range parts {
+		g.Go(func() error {
+			if err := part.Run(gctx); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait() //nolint:wrapcheck // each part's error is already wrapped with its name
+}
+
 // drainGrace is added to the parts' own shutdown timeout before the process
 // gives up waiting: every part must be gone within 10 s of a signal.
 const drainGrace = time.Second
@@ -33,17 +49,21 @@ var ErrDrainTimeout = errors.New("parts did not stop in time")
 // after a clean drain, and ErrDrainTimeout if the parts are not all gone
 // within shutdownTimeout plus a second of grace.
 func RunParts(ctx context.Context, logger *slog.Logger, shutdownTimeout time.Duration, parts map[string]Runner) error {
-	g, gctx := errgroup.WithContext(ctx)
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// A failing part starts the drain clock too, not only a signal.
+	watched := make(map[string]Runner, len(parts))
 	for name, part := range parts {
-		g.Go(func() error {
-			if err := part.Run(gctx); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
+		watched[name] = RunnerFunc(func(ctx context.Context) error {
+			err := part.Run(ctx)
+			if err != nil {
+				cancel()
 			}
-			return nil
+			return err
 		})
 	}
 	done := make(chan error, 1)
-	go func() { done <- g.Wait() }()
+	go func() { done <- RunGroup(gctx, watched) }()
 	select {
 	case err := <-done:
 		return err

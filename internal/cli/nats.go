@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,19 +58,12 @@ func ClientOptions(cfg config.Config, role string, logger *slog.Logger) []nats.O
 	return opts
 }
 
-// ConnRunner holds a NATS connection for the life of the process and drains
-// it on shutdown so in-flight publishes are flushed.
-type ConnRunner struct {
-	Conn    *nats.Conn
-	Timeout time.Duration
-}
-
-// Run waits for ctx, then drains the connection within Timeout.
-func (c ConnRunner) Run(ctx context.Context) error {
-	<-ctx.Done()
+// drainConn flushes and closes the connection within timeout, so in-flight
+// publishes are not lost.
+func drainConn(nc *nats.Conn, timeout time.Duration) error {
 	closed := make(chan struct{})
-	c.Conn.SetClosedHandler(func(*nats.Conn) { close(closed) })
-	if err := c.Conn.Drain(); err != nil {
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := nc.Drain(); err != nil {
 		if errors.Is(err, nats.ErrConnectionClosed) {
 			return nil
 		}
@@ -80,8 +72,8 @@ func (c ConnRunner) Run(ctx context.Context) error {
 	select {
 	case <-closed:
 		return nil
-	case <-time.After(c.Timeout):
-		c.Conn.Close()
+	case <-time.After(timeout):
+		nc.Close()
 		return errors.New("drain nats: timed out")
 	}
 }

@@ -13,6 +13,12 @@ import (
 	"github.com/jetmon-mesh/jetmon/internal/natsd"
 )
 
+// allRoles are the roles `jetmon all` runs, coordinator first so the streams
+// and buckets exist before the others watch them.
+func allRoles() []cli.AddFunc {
+	return []cli.AddFunc{addCoordinator, cli.AddProber, cli.AddVeriflier, addDeliverer, addAPI}
+}
+
 // allCmd runs every role in one process around an embedded NATS server: the
 // default for a laptop or a small install.
 func allCmd(env cli.Env) *cobra.Command {
@@ -29,33 +35,60 @@ func allCmd(env cli.Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			parts := map[string]cli.Runner{"ops": rt.Ops, "nats-server": ns}
-			for _, add := range []cli.AddFunc{addCoordinator, cli.AddProber, cli.AddVeriflier, addDeliverer, addAPI} {
-				if err := add(cmd.Context(), rt, parts); err != nil {
-					return err
-				}
+			parts := map[string]cli.Runner{
+				"ops":         rt.Ops,
+				"nats-server": ns,
+				"mesh":        cli.RunnerFunc(func(ctx context.Context) error { return runMesh(ctx, rt, ns) }),
 			}
-			parts["announce"] = cli.RunnerFunc(func(ctx context.Context) error {
-				if err := ns.WaitReady(ctx); err != nil {
-					return nil //nolint:nilerr // the nats-server part reports its own failure
-				}
-				nats := ns.ClientURL()
-				if nats == "" {
-					nats = "in-process only"
-				}
-				apiAddr := rt.Config.APIAddr
-				if a, ok := parts["api"].(*api.Server); ok {
-					apiAddr = a.Addr()
-				}
-				rt.Logger.Info("jetmon all is up",
-					"api", "http://"+apiAddr+"/api/v1/health",
-					"metrics", "http://"+rt.Ops.Addr()+"/metrics",
-					"nats", nats)
-				return nil
-			})
 			return cli.RunParts(cmd.Context(), rt.Logger, rt.Config.ShutdownTimeout, parts)
 		},
 	}
+}
+
+// runMesh waits for the embedded server, connects in-process, wires every
+// role and runs them until ctx ends.
+func runMesh(ctx context.Context, rt *cli.Runtime, ns *natsd.Server) error {
+	if err := ns.WaitReady(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("embedded nats: %w", err)
+	}
+	nc, err := ns.Connect(cli.ClientOptions(rt.Config, "all", rt.Logger)...)
+	if err != nil {
+		return fmt.Errorf("embedded nats: %w", err)
+	}
+	node, err := cli.NewNode(nc, rt.Config.ShutdownTimeout)
+	if err != nil {
+		nc.Close()
+		return err
+	}
+	for _, add := range allRoles() {
+		if err := add(ctx, rt, node); err != nil {
+			node.Abort()
+			return err
+		}
+	}
+	announce(rt, ns, node)
+	return node.Run(ctx)
+}
+
+// announce logs where everything listens.
+func announce(rt *cli.Runtime, ns *natsd.Server, node *cli.Node) {
+	apiAddr := rt.Config.APIAddr
+	if part, ok := node.Part("api"); ok {
+		if a, ok := part.(*api.Server); ok {
+			apiAddr = a.Addr()
+		}
+	}
+	natsURL := ns.ClientURL()
+	if natsURL == "" {
+		natsURL = "in-process only"
+	}
+	rt.Logger.Info("jetmon all is up",
+		"api", "http://"+apiAddr+"/api/v1/health",
+		"metrics", "http://"+rt.Ops.Addr()+"/metrics",
+		"nats", natsURL)
 }
 
 func embeddedNATS(rt *cli.Runtime) (*natsd.Server, error) {

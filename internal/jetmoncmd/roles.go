@@ -6,30 +6,20 @@ import (
 	"fmt"
 
 	"github.com/jetmon-mesh/jetmon/api"
-	"github.com/jetmon-mesh/jetmon/coordinator"
 	"github.com/jetmon-mesh/jetmon/deliverer"
 	"github.com/jetmon-mesh/jetmon/internal/cli"
 	"github.com/jetmon-mesh/jetmon/internal/sqlstore"
+	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
-// dbKey is the parts-map key of the process's shared database pool.
+// dbKey is the node's shared MySQL pool.
 const dbKey = "mysql"
 
-// dbRunner owns the process's MySQL pool and closes it on shutdown.
-type dbRunner struct{ db *sql.DB }
-
-func (d dbRunner) Run(ctx context.Context) error {
-	<-ctx.Done()
-	if err := d.db.Close(); err != nil {
-		return fmt.Errorf("close mysql: %w", err)
-	}
-	return nil
-}
-
-// openDB opens the pool once per process and registers its closer.
-func openDB(ctx context.Context, rt *cli.Runtime, parts map[string]cli.Runner) (*sql.DB, error) {
-	if existing, ok := parts[dbKey].(dbRunner); ok {
-		return existing.db, nil
+// openDB opens the process's pool once; the node closes it after every role
+// has stopped.
+func openDB(ctx context.Context, rt *cli.Runtime, node *cli.Node) (*sql.DB, error) {
+	if existing, ok := node.Shared(dbKey); ok {
+		return existing.(*sql.DB), nil //nolint:forcetypeassert // only openDB shares dbKey
 	}
 	openCtx, cancel := context.WithTimeout(ctx, rt.Config.NetCommsTimeout)
 	defer cancel()
@@ -37,7 +27,7 @@ func openDB(ctx context.Context, rt *cli.Runtime, parts map[string]cli.Runner) (
 	if err != nil {
 		return nil, fmt.Errorf("mysql %s: %w", rt.Config.DB.Display(), err)
 	}
-	parts[dbKey] = dbRunner{db: db}
+	node.Share(dbKey, db, db.Close)
 	rt.Ops.AddReadyCheck("mysql", func() error {
 		pingCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rt.Config.NetCommsTimeout)
 		defer cancel()
@@ -46,23 +36,8 @@ func openDB(ctx context.Context, rt *cli.Runtime, parts map[string]cli.Runner) (
 	return db, nil
 }
 
-func addCoordinator(ctx context.Context, rt *cli.Runtime, parts map[string]cli.Runner) error {
-	if _, err := openDB(ctx, rt, parts); err != nil {
-		return err
-	}
-	c, err := coordinator.New(coordinator.Opts{
-		NodeID: rt.Config.NodeID, Region: rt.Config.Region, Logger: rt.Logger,
-		Registerer: rt.Registry, ShutdownTimeout: rt.Config.ShutdownTimeout,
-	})
-	if err != nil {
-		return fmt.Errorf("coordinator: %w", err)
-	}
-	parts["coordinator"] = c
-	return nil
-}
-
-func addDeliverer(ctx context.Context, rt *cli.Runtime, parts map[string]cli.Runner) error {
-	if _, err := openDB(ctx, rt, parts); err != nil {
+func addDeliverer(ctx context.Context, rt *cli.Runtime, node *cli.Node) error {
+	if _, err := openDB(ctx, rt, node); err != nil {
 		return err
 	}
 	d, err := deliverer.New(deliverer.Opts{
@@ -72,12 +47,12 @@ func addDeliverer(ctx context.Context, rt *cli.Runtime, parts map[string]cli.Run
 	if err != nil {
 		return fmt.Errorf("deliverer: %w", err)
 	}
-	parts["deliverer"] = d
-	return nil
+	node.Add("deliverer", d)
+	return cli.AddPresence(rt, node, uptime.RoleDeliverer, nil)
 }
 
-func addAPI(ctx context.Context, rt *cli.Runtime, parts map[string]cli.Runner) error {
-	if _, err := openDB(ctx, rt, parts); err != nil {
+func addAPI(ctx context.Context, rt *cli.Runtime, node *cli.Node) error {
+	if _, err := openDB(ctx, rt, node); err != nil {
 		return err
 	}
 	a, err := api.New(api.Opts{
@@ -90,6 +65,6 @@ func addAPI(ctx context.Context, rt *cli.Runtime, parts map[string]cli.Runner) e
 	if err := a.Listen(ctx); err != nil {
 		return err
 	}
-	parts["api"] = a
-	return nil
+	node.Add("api", a)
+	return cli.AddPresence(rt, node, uptime.RoleAPI, nil)
 }
