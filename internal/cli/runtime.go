@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -33,15 +34,21 @@ func NewRuntime(cmd *cobra.Command, env Env, role string) (*Runtime, error) {
 	}
 	logger = logger.With("node_id", cfg.NodeID)
 	LogStartup(logger, cfg, role)
-	reg := obs.NewRegistry(obs.Build{Version: env.Version, Role: role})
+	return RuntimeFor(cmd.Context(), cfg, logger, env.Version, role)
+}
+
+// RuntimeFor builds a runtime from an already loaded config: a fresh
+// registry and a bound ops server. Tests use it to wire roles directly.
+func RuntimeFor(ctx context.Context, cfg config.Config, logger *slog.Logger, version, role string) (*Runtime, error) {
+	reg := obs.NewRegistry(obs.Build{Version: version, Role: role})
 	ops, err := obs.NewOpsServer(obs.OpsOpts{Addr: cfg.OpsAddr, Gatherer: reg, Logger: logger, ShutdownTimeout: cfg.ShutdownTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("ops server: %w", err)
 	}
-	if err := ops.Listen(cmd.Context()); err != nil {
+	if err := ops.Listen(ctx); err != nil {
 		return nil, err
 	}
-	return &Runtime{Version: env.Version, Config: cfg, Logger: logger, Registry: reg, Ops: ops}, nil
+	return &Runtime{Version: version, Config: cfg, Logger: logger, Registry: reg, Ops: ops}, nil
 }
 
 // LogStartup logs the config lines every role prints at startup, the same
