@@ -19,6 +19,7 @@ func Root(env cli.Env) *cobra.Command {
 		validateConfigCmd(env),
 		testsiteCmd(env),
 		checkCmd(env),
+		meshCmd(env),
 		cli.VersionCmd(env),
 	)
 }
