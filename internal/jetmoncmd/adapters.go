@@ -20,7 +20,7 @@ type electorAdapter struct{ e *bus.Elector }
 func (a electorAdapter) Campaign(ctx context.Context) (coordinator.Term, error) {
 	t, err := a.e.Campaign(ctx)
 	if err != nil {
-		return nil, err //nolint:wrapcheck // adapter: the error is the elector's, already wrapped
+		return nil, err
 	}
 	return t, nil
 }
@@ -44,7 +44,7 @@ type mirrorAdapter struct{ m *bus.SiteMirror }
 func (a mirrorAdapter) Keys(ctx context.Context) ([]coordinator.SiteKey, error) {
 	refs, err := a.m.Keys(ctx)
 	if err != nil {
-		return nil, err //nolint:wrapcheck // adapter: already wrapped by bus
+		return nil, err
 	}
 	keys := make([]coordinator.SiteKey, len(refs))
 	for i, r := range refs {
@@ -68,7 +68,7 @@ func (a sourceAdapter) ActiveSites(ctx context.Context, r uptime.BucketRange) ([
 func (a sourceAdapter) ChangedSince(ctx context.Context, since time.Time) ([]coordinator.SiteChange, error) {
 	rows, err := a.s.ChangedSince(ctx, since)
 	if err != nil {
-		return nil, err //nolint:wrapcheck // adapter: already wrapped by sqlstore
+		return nil, err
 	}
 	changes := make([]coordinator.SiteChange, len(rows))
 	for i, r := range rows {
@@ -82,7 +82,7 @@ type resultsAdapter struct{ c *bus.ResultConsumer }
 func (a resultsAdapter) Fetch(ctx context.Context, max int, wait time.Duration) (coordinator.Batch, error) {
 	b, err := a.c.Fetch(ctx, max, wait)
 	if err != nil {
-		return coordinator.Batch{}, err //nolint:wrapcheck // adapter: already wrapped by bus
+		return coordinator.Batch{}, err
 	}
 	deliveries := make([]coordinator.Delivery, len(b.Deliveries))
 	for i, d := range b.Deliveries {

@@ -86,5 +86,5 @@ func fencingEpoch(ctx context.Context, cfg config.Config) (uint64, error) {
 	}
 	defer func(db *sql.DB) { _ = db.Close() }(db)
 	epoch, _, err := sqlstore.NewFence(db).CurrentEpoch(ctx)
-	return epoch, err //nolint:wrapcheck // sqlstore wraps its errors
+	return epoch, err
 }

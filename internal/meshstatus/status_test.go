@@ -40,7 +40,12 @@ func TestCollect(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- presence.Run(presenceCtx) }()
-	defer func() { stop(); <-done }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("presence: %v", err)
+		}
+	}()
 	store, err := bus.NewAssignments(js, bus.AssignmentsOpts{})
 	if err != nil {
 		t.Fatal(err)
