@@ -150,3 +150,34 @@ type CommandHandler func(ctx context.Context, payload []byte) ([]byte, error)
 type CommandServer interface {
 	ServeCommands(ctx context.Context, handlers map[string]CommandHandler) error
 }
+
+// Verifier asks verifliers of other regions to check a site (internal/bus:
+// scatter-gather on jetmon.verify.<region>, one queue group per region).
+type Verifier interface {
+	// Verify sends spec to one veriflier of every region in regions and
+	// returns the votes that arrived before ctx's deadline (missing regions
+	// are simply absent). No responders at all is not an error: zero votes.
+	Verify(ctx context.Context, regions []string, blogID int64, spec uptime.CheckSpec) ([]uptime.Vote, error)
+}
+
+// OutboxRow is one transition not yet on JetStream.
+type OutboxRow struct {
+	ID           int64
+	TransitionID int64
+	Payload      []byte
+}
+
+// Outbox is jetmon_outbox (internal/sqlstore).
+type Outbox interface {
+	// Pending returns up to limit rows, oldest first.
+	Pending(ctx context.Context, limit int) ([]OutboxRow, error)
+	// Delete removes published rows.
+	Delete(ctx context.Context, ids []int64) error
+}
+
+// TransitionPublisher publishes one transition to JETMON_DELIVERY
+// (jetmon.deliver.transition, Nats-Msg-Id transition-<id>), returning once
+// the server stored it.
+type TransitionPublisher interface {
+	PublishTransition(ctx context.Context, transitionID int64, payload []byte) error
+}
