@@ -12,6 +12,9 @@
 //   - results.go: publishing and consuming check results.
 //   - command.go, check.go, reqreply.go: coordinator commands and on-demand
 //     checks over request/reply.
+//   - verify.go: cross-region confirmation, the coordinator's scatter-gather
+//     (Verifier) and the verifliers' side (VerifyServer).
+//   - transition.go: publishing committed transitions to JETMON_DELIVERY.
 //   - watch.go: the supervised KV watch every watcher here runs on.
 //
 // The adapters' methods match the roles' interfaces (coordinator, prober)

@@ -33,6 +33,9 @@ const (
 	SubjectResultsAll = subjectResults + ".>"
 	// SubjectDeliverAll matches every delivery subject.
 	SubjectDeliverAll = subjectDeliver + ".>"
+	// SubjectDeliverTransition carries every committed incident transition
+	// from the coordinator's outbox relay to the deliverers.
+	SubjectDeliverTransition = subjectDeliver + ".transition"
 )
 
 // Commands the coordinator answers on jetmon.cmd.coordinator.<verb>.
@@ -49,6 +52,10 @@ func ResultSubject(region string, bucket int) string {
 
 // VerifySubject is where verifliers of region answer vote requests.
 func VerifySubject(region string) string { return subjectVerify + "." + region }
+
+// verifyQueue is the queue group of region's verifliers: every region's
+// group gets one copy of a request and one member answers it.
+func verifyQueue(region string) string { return "veriflier-" + region }
 
 // CoordinatorSubject is where the leader answers command verb.
 func CoordinatorSubject(verb string) string { return subjectCoordinator + "." + verb }
@@ -83,4 +90,11 @@ func NodeKey(role, nodeID string) string { return role + "." + nodeID }
 // check is stored once.
 func ResultMsgID(nodeID string, blogID int64, checkedAtUnixNano int64) string {
 	return "r-" + nodeID + "-" + strconv.FormatInt(blogID, 10) + "-" + strconv.FormatInt(checkedAtUnixNano, 10)
+}
+
+// TransitionMsgID is the Nats-Msg-Id of a transition on
+// SubjectDeliverTransition: a relay that republishes a row after a crash
+// stores it once within the stream's duplicate window.
+func TransitionMsgID(transitionID int64) string {
+	return "transition-" + strconv.FormatInt(transitionID, 10)
 }

@@ -28,14 +28,20 @@ type serveOpts struct {
 	queue   string // "" for a plain subscription
 	workers int
 	logger  *slog.Logger
-	// handle answers one request and returns the reply to send.
+	// handle answers one request and returns the reply to send; nil sends
+	// none.
 	handle func(ctx context.Context, m *nats.Msg) []byte
+	// dropOnStop leaves requests still queued at stop unanswered instead of
+	// answering CodeUnavailable (for callers that treat silence as "no
+	// answer" rather than waiting for an envelope).
+	dropOnStop bool
 }
 
 // serve subscribes and answers requests with o.workers workers until ctx
 // ends. Then it unsubscribes, answers requests that were still queued with
-// CodeUnavailable (so their callers retry elsewhere at once), and waits for
-// running handlers, which see ctx's end.
+// CodeUnavailable (so their callers retry elsewhere at once; with
+// o.dropOnStop it drops them), and waits for running handlers, which see
+// ctx's end.
 func serve(ctx context.Context, o serveOpts) error {
 	msgs := make(chan *nats.Msg, requestBuffer)
 	var (
@@ -68,7 +74,11 @@ func serve(ctx context.Context, o serveOpts) error {
 		o.logger.Warn("unsubscribe", "subject", o.subject, "err", err)
 	}
 	_ = g.Wait() // workers return nil
-	unavailable, _ := EncodeCommandReply(nil, &CommandError{Code: CodeUnavailable, Message: "server stopping"})
+
+	var unavailable []byte // nil: queued requests are dropped
+	if !o.dropOnStop {
+		unavailable, _ = EncodeCommandReply(nil, &CommandError{Code: CodeUnavailable, Message: "server stopping"})
+	}
 	for {
 		select {
 		case m := <-msgs:
@@ -79,9 +89,10 @@ func serve(ctx context.Context, o serveOpts) error {
 	}
 }
 
-// respond sends reply to m's reply subject, if it has one.
+// respond sends reply to m's reply subject, if it has one and reply is
+// not nil.
 func respond(logger *slog.Logger, m *nats.Msg, reply []byte) {
-	if m.Reply == "" {
+	if m.Reply == "" || reply == nil {
 		return
 	}
 	if err := m.Respond(reply); err != nil {

@@ -35,11 +35,21 @@ const (
 // EncodeCheckRequest encodes an on-demand check request. The timeout is
 // truncated to whole seconds.
 func EncodeCheckRequest(spec uptime.CheckSpec) ([]byte, error) {
+	b, err := json.Marshal(checkRequestOf(spec))
+	if err != nil {
+		return nil, fmt.Errorf("encode check request: %w", err)
+	}
+	return b, nil
+}
+
+// checkRequestOf is spec's wire form; an empty redirect policy is written
+// as "follow".
+func checkRequestOf(spec uptime.CheckSpec) checkRequestWire {
 	policy := spec.RedirectPolicy
 	if policy == "" {
 		policy = uptime.RedirectFollow
 	}
-	b, err := json.Marshal(checkRequestWire{
+	return checkRequestWire{
 		V:                 WireVersion,
 		BlogID:            spec.BlogID,
 		URL:               spec.URL,
@@ -48,11 +58,15 @@ func EncodeCheckRequest(spec uptime.CheckSpec) ([]byte, error) {
 		ForbiddenKeywords: nonNilSlice(spec.ForbiddenKeywords),
 		Headers:           nonNilMap(spec.Headers),
 		RedirectPolicy:    string(policy),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("encode check request: %w", err)
 	}
-	return b, nil
+}
+
+// spec decodes the check spec of a decoded request of kind.
+func (w checkRequestWire) spec(kind string) (uptime.CheckSpec, error) {
+	return decodeSpec(kind, specFields{
+		blogID: w.BlogID, url: w.URL, timeoutSec: w.TimeoutSec, keyword: w.Keyword,
+		forbidden: w.ForbiddenKeywords, headers: w.Headers, policy: w.RedirectPolicy,
+	})
 }
 
 // DecodeCheckRequest decodes an on-demand check request. Required: v and
@@ -65,10 +79,7 @@ func DecodeCheckRequest(data []byte) (uptime.CheckSpec, error) {
 	if err := requireNonNegative(kindCheckRequest, "blog_id", w.BlogID); err != nil {
 		return uptime.CheckSpec{}, err
 	}
-	return decodeSpec(kindCheckRequest, specFields{
-		blogID: w.BlogID, url: w.URL, timeoutSec: w.TimeoutSec, keyword: w.Keyword,
-		forbidden: w.ForbiddenKeywords, headers: w.Headers, policy: w.RedirectPolicy,
-	})
+	return w.spec(kindCheckRequest)
 }
 
 // EncodeCheckReply encodes the successful reply to an on-demand check: a

@@ -190,19 +190,26 @@ func decodeCheck(kind string, blogID int64, f checkFields) (uptime.Result, error
 
 // decodeTimings sets r's phase durations from the millisecond fields.
 func decodeTimings(kind string, f checkFields, r *uptime.Result) error {
-	for _, t := range []struct {
-		field string
-		ms    int64
-		dst   *time.Duration
-	}{
-		{"rtt_ms", f.RTTMs, &r.RTT}, {"dns_ms", f.DNSMs, &r.DNS}, {"tcp_ms", f.TCPMs, &r.TCP},
-		{"tls_ms", f.TLSMs, &r.TLS}, {"ttfb_ms", f.TTFBMs, &r.TTFB},
-	} {
-		d, err := duration(kind, t.field, t.ms, time.Millisecond)
+	return decodeMillis(kind,
+		millis{"rtt_ms", f.RTTMs, &r.RTT}, millis{"dns_ms", f.DNSMs, &r.DNS}, millis{"tcp_ms", f.TCPMs, &r.TCP},
+		millis{"tls_ms", f.TLSMs, &r.TLS}, millis{"ttfb_ms", f.TTFBMs, &r.TTFB})
+}
+
+// millis is one whole-millisecond wire field and the duration it sets.
+type millis struct {
+	field string
+	ms    int64
+	dst   *time.Duration
+}
+
+// decodeMillis converts every field, or names the first invalid one.
+func decodeMillis(kind string, fields ...millis) error {
+	for _, f := range fields {
+		d, err := duration(kind, f.field, f.ms, time.Millisecond)
 		if err != nil {
 			return err
 		}
-		*t.dst = d
+		*f.dst = d
 	}
 	return nil
 }

@@ -68,6 +68,18 @@ func fixtureResult() uptime.ProbeResult {
 	}
 }
 
+func fixtureVerifyRequest() bus.VerifyRequest {
+	return bus.VerifyRequest{RequestID: "KSV4NJ2JXJDU3QVBRY6AYIG6VA", Epoch: 42, Spec: fixtureSite().Spec}
+}
+
+func fixtureVote() uptime.Vote {
+	return uptime.Vote{
+		Region: "eu-west", NodeID: "veriflier-eu-1", Up: false, HTTPCode: 503, ErrorCode: uptime.ErrorConnect,
+		RTT: 412 * time.Millisecond, DNS: 12 * time.Millisecond, TCP: 31 * time.Millisecond,
+		TLS: 58 * time.Millisecond, TTFB: 300 * time.Millisecond, CheckedAt: at(),
+	}
+}
+
 // golden is one message kind: how to encode its fixture and decode it back.
 type golden struct {
 	want   any
@@ -100,6 +112,10 @@ func goldens() map[string]golden {
 			func(b []byte) (any, error) { return bus.DecodeCheckRequest(b) }},
 		"check_reply": {fixtureResult().Result, func() ([]byte, error) { return bus.EncodeCheckReply(fixtureResult().Result) },
 			func(b []byte) (any, error) { return bus.DecodeCheckReply(b) }},
+		"verify_request": {fixtureVerifyRequest(), func() ([]byte, error) { return bus.EncodeVerifyRequest(fixtureVerifyRequest()) },
+			func(b []byte) (any, error) { return bus.DecodeVerifyRequest(b) }},
+		"verify_reply": {fixtureVote(), func() ([]byte, error) { return bus.EncodeVerifyReply(fixtureVote()) },
+			func(b []byte) (any, error) { return bus.DecodeVerifyReply(b) }},
 		"command_reply_ok": {[]byte(`{"synced":12}`),
 			func() ([]byte, error) { return bus.EncodeCommandReply([]byte(`{"synced":12}`), nil) },
 			func(b []byte) (any, error) {
@@ -207,6 +223,20 @@ func TestWireRoundTrip(t *testing.T) {
 			a, _, err := bus.DecodeAssignment(b)
 			return a, err
 		}, uptime.Assignment{NodeID: "p", Epoch: 1}},
+		"minimal verify request": {bus.VerifyRequest{RequestID: "r", Spec: uptime.CheckSpec{BlogID: 9, URL: "http://a/"}}, func(v any) (any, error) {
+			b, err := bus.EncodeVerifyRequest(v.(bus.VerifyRequest))
+			if err != nil {
+				return nil, err
+			}
+			return bus.DecodeVerifyRequest(b)
+		}, bus.VerifyRequest{RequestID: "r", Spec: uptime.CheckSpec{BlogID: 9, URL: "http://a/", RedirectPolicy: uptime.RedirectFollow}}},
+		"up vote truncates timings": {uptime.Vote{Region: "ap", NodeID: "v", Up: true, HTTPCode: 200, RTT: 1500 * time.Microsecond, CheckedAt: at()}, func(v any) (any, error) {
+			b, err := bus.EncodeVerifyReply(v.(uptime.Vote))
+			if err != nil {
+				return nil, err
+			}
+			return bus.DecodeVerifyReply(b)
+		}, uptime.Vote{Region: "ap", NodeID: "v", Up: true, HTTPCode: 200, RTT: time.Millisecond, CheckedAt: at()}},
 		"node without stats": {uptime.Node{Role: "coordinator", NodeID: "c"}, func(v any) (any, error) {
 			b, err := bus.EncodeNode(v.(uptime.Node))
 			if err != nil {
@@ -239,6 +269,8 @@ func TestWireDecodeErrors(t *testing.T) {
 	node := func(b []byte) error { _, err := bus.DecodeNode(b); return err }
 	leader := func(b []byte) error { _, err := bus.DecodeLeader(b); return err }
 	reply := func(b []byte) error { _, err := bus.DecodeCommandReply(b); return err }
+	verifyReq := func(b []byte) error { _, err := bus.DecodeVerifyRequest(b); return err }
+	vote := func(b []byte) error { _, err := bus.DecodeVerifyReply(b); return err }
 	rows := map[string]struct {
 		decode      func([]byte) error
 		in          string
@@ -266,6 +298,17 @@ func TestWireDecodeErrors(t *testing.T) {
 		"leader missing node":     {leader, `{"v":1,"region":"us"}`, `"node_id"`, false},
 		"reply missing ok":        {reply, `{"v":1}`, `"ok"`, false},
 		"reply failed no code":    {reply, `{"v":1,"ok":false}`, "without error code", false},
+		"verify request no blog":  {verifyReq, `{"v":1,"url":"http://a/","request_id":"r"}`, `"blog_id"`, false},
+		"verify request no id":    {verifyReq, `{"v":1,"blog_id":5,"url":"http://a/"}`, `"request_id"`, false},
+		"verify request no url":   {verifyReq, `{"v":1,"blog_id":5,"request_id":"r"}`, `"url"`, false},
+		"verify request future":   {verifyReq, `{"v":2,"blog_id":5,"request_id":"r"}`, "v=2, want 1", true},
+		"vote missing region":     {vote, `{"v":1,"node_id":"v","up":true,"checked_at":"2026-01-01T00:00:00Z"}`, `"region"`, false},
+		"vote missing node":       {vote, `{"v":1,"region":"eu","up":true,"checked_at":"2026-01-01T00:00:00Z"}`, `"node_id"`, false},
+		"vote missing up":         {vote, `{"v":1,"region":"eu","node_id":"v","checked_at":"2026-01-01T00:00:00Z"}`, `"up"`, false},
+		"vote missing checked":    {vote, `{"v":1,"region":"eu","node_id":"v","up":false}`, `"checked_at"`, false},
+		"vote bad http code":      {vote, `{"v":1,"region":"eu","node_id":"v","up":false,"http_code":1000,"checked_at":"2026-01-01T00:00:00Z"}`, `"http_code"`, false},
+		"vote negative error":     {vote, `{"v":1,"region":"eu","node_id":"v","up":false,"error_code":-1,"checked_at":"2026-01-01T00:00:00Z"}`, `"error_code"`, false},
+		"vote negative ttfb":      {vote, `{"v":1,"region":"eu","node_id":"v","up":false,"ttfb_ms":-4,"checked_at":"2026-01-01T00:00:00Z"}`, `"ttfb_ms"`, false},
 	}
 	for name, row := range rows {
 		t.Run(name, func(t *testing.T) {

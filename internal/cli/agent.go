@@ -98,11 +98,25 @@ func newProber(rt *Runtime, js jetstream.JetStream, nc *nats.Conn, checker probe
 	return p, nil
 }
 
-// AddVeriflier wires the veriflier role and its presence.
+// AddVeriflier wires the veriflier role (the checker, and vote requests on
+// jetmon.verify.<region>) and its presence.
 func AddVeriflier(_ context.Context, rt *Runtime, node *Node) error {
+	checker, err := NewChecker(rt)
+	if err != nil {
+		return fmt.Errorf("veriflier: %w", err)
+	}
+	// A regional outage asks for many votes at once: answer them with as
+	// many checks at a time as a prober runs.
+	server, err := bus.NewVerifyServer(node.Conn, bus.VerifyServerOpts{
+		Workers: rt.Config.MaxConcurrentChecks, Logger: rt.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("veriflier: %w", err)
+	}
 	v, err := veriflier.New(veriflier.Opts{
 		NodeID: rt.Config.NodeID, Region: rt.Config.Region, Logger: rt.Logger,
 		Registerer: rt.Registry, ShutdownTimeout: rt.Config.ShutdownTimeout,
+		Server: server, Checker: checker,
 	})
 	if err != nil {
 		return fmt.Errorf("veriflier: %w", err)
