@@ -88,11 +88,11 @@ func (f *Fence) CurrentEpoch(ctx context.Context) (epoch uint64, holder string, 
 	return epoch, holder, nil
 }
 
-// holdEpoch locks the fencing row until tx ends and returns an error
+// HoldEpoch locks the fencing row until tx ends and returns an error
 // wrapping ErrFenced unless the row holds epoch. Every coordinator
 // transaction calls it first, so a deposed leader's transaction either
 // commits before the new leader's Advance or fails.
-func holdEpoch(ctx context.Context, tx *sql.Tx, epoch uint64) error {
+func HoldEpoch(ctx context.Context, tx *sql.Tx, epoch uint64) error {
 	var cur uint64
 	err := tx.QueryRowContext(ctx,
 		"SELECT epoch FROM jetmon_coordinator_lease WHERE name = ? FOR UPDATE", leaseName).Scan(&cur)

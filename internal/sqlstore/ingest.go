@@ -139,18 +139,38 @@ func (in *Ingest) Watermark(ctx context.Context, consumer string) (uint64, error
 // connection, deadlock) leave nothing written either, and the batch may be
 // retried as is.
 func (in *Ingest) Commit(ctx context.Context, epoch uint64, b IngestBatch) error {
+	return in.CommitWith(ctx, epoch, b, nil)
+}
+
+// CommitWith is Commit that also runs inTx, when not nil, inside the same
+// transaction after the batch's own writes: the coordinator's event
+// changes, legacy projection and outbox rows then commit atomically with
+// the batch and its watermark, or not at all. inTx runs only once the
+// fence and the watermark were checked; an error from it rolls everything
+// back and is returned wrapped. inTx must not commit or roll back tx.
+func (in *Ingest) CommitWith(ctx context.Context, epoch uint64, b IngestBatch,
+	inTx func(ctx context.Context, tx *sql.Tx) error) error {
 	if err := b.validate(); err != nil {
 		return fmt.Errorf("commit batch: %w", err)
 	}
 	start := time.Now()
 	err := WithTx(ctx, in.db, func(tx *sql.Tx) error {
-		if err := holdEpoch(ctx, tx, epoch); err != nil {
+		if err := HoldEpoch(ctx, tx, epoch); err != nil {
 			return err
 		}
 		if err := advanceWatermark(ctx, tx, b); err != nil {
 			return err
 		}
-		return in.write(ctx, tx, b)
+		if err := in.write(ctx, tx, b); err != nil {
+			return err
+		}
+		if inTx == nil {
+			return nil
+		}
+		if err := inTx(ctx, tx); err != nil {
+			return fmt.Errorf("in batch transaction: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("commit %s batch %d..%d: %w", b.Consumer, b.FromSeq, b.ToSeq, err)
