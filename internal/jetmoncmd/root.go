@@ -20,6 +20,7 @@ func Root(env cli.Env) *cobra.Command {
 		testsiteCmd(env),
 		checkCmd(env),
 		meshCmd(env),
+		rolloutCmd(env),
 		cli.VersionCmd(env),
 	)
 }
