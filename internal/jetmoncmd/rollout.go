@@ -106,7 +106,7 @@ func runProjectionDrift(ctx context.Context, run driftRun) driftreport.Envelope 
 	if err != nil {
 		return fail(err)
 	}
-	db, err := openDBWithRetry(ctx, cfg)
+	db, err := openDBWithRetry(ctx, cfg, 2)
 	if err != nil {
 		return fail(fmt.Errorf("db connect: %s: %w", cfg.DB.Display(), err))
 	}
@@ -130,11 +130,11 @@ func runProjectionDrift(ctx context.Context, run driftRun) driftreport.Envelope 
 
 // openDBWithRetry opens a small pool, trying dbConnectAttempts times a
 // second apart, as Jetmon's rollout commands did.
-func openDBWithRetry(ctx context.Context, cfg config.Config) (*sql.DB, error) {
+func openDBWithRetry(ctx context.Context, cfg config.Config, maxConns int) (*sql.DB, error) {
 	var err error
 	for attempt := 1; attempt <= dbConnectAttempts; attempt++ {
 		attemptCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		db, openErr := sqlstore.Open(attemptCtx, cfg.DB.ConnString(), sqlstore.PoolOpts{MaxOpenConns: 2})
+		db, openErr := sqlstore.Open(attemptCtx, cfg.DB.ConnString(), sqlstore.PoolOpts{MaxOpenConns: maxConns})
 		cancel()
 		if openErr == nil {
 			return db, nil

@@ -12,7 +12,6 @@ import (
 
 	"github.com/jetmon-mesh/jetmon/internal/cli"
 	"github.com/jetmon-mesh/jetmon/internal/config"
-	"github.com/jetmon-mesh/jetmon/internal/sqlstore"
 )
 
 // dbConnectAttempts is how often validate-config tries the database, as
@@ -54,27 +53,14 @@ func validateConfigCmd(env cli.Env) *cobra.Command {
 }
 
 func pingDB(ctx context.Context, cfg config.Config) error {
-	var err error
-	for attempt := 1; attempt <= dbConnectAttempts; attempt++ {
-		attemptCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		db, openErr := sqlstore.Open(attemptCtx, cfg.DB.ConnString(), sqlstore.PoolOpts{MaxOpenConns: 1})
-		cancel()
-		if openErr == nil {
-			if err := db.Close(); err != nil {
-				return fmt.Errorf("close: %w", err)
-			}
-			return nil
-		}
-		err = openErr
-		if attempt < dbConnectAttempts {
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("%w (%w)", err, ctx.Err())
-			case <-time.After(time.Second):
-			}
-		}
+	db, err := openDBWithRetry(ctx, cfg, 1)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("%d attempts: %w", dbConnectAttempts, err)
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("close: %w", err)
+	}
+	return nil
 }
 
 // printer writes lines and keeps the first write error.
