@@ -2,6 +2,7 @@ package jetmoncmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -36,13 +37,36 @@ func allCmd(env cli.Env) *cobra.Command {
 				return err
 			}
 			parts := map[string]cli.Runner{
-				"ops":         rt.Ops,
-				"nats-server": ns,
-				"mesh":        cli.RunnerFunc(func(ctx context.Context) error { return runMesh(ctx, rt, ns) }),
+				"ops":  rt.Ops,
+				"mesh": cli.RunnerFunc(func(ctx context.Context) error { return runWithServer(ctx, rt, ns) }),
 			}
 			return cli.RunParts(cmd.Context(), rt.Logger, rt.Config.ShutdownTimeout, parts)
 		},
 	}
+}
+
+// runWithServer runs the embedded NATS server around the mesh: the server
+// stops only after every role has drained (so a coordinator can still resign
+// and nodes delete their presence), and a server failure stops the mesh.
+func runWithServer(ctx context.Context, rt *cli.Runtime, ns *natsd.Server) error {
+	meshCtx, stopMesh := context.WithCancel(ctx)
+	defer stopMesh()
+	serverCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServer()
+	serverDone := make(chan error, 1)
+	go func() {
+		err := ns.Run(serverCtx)
+		if err != nil {
+			stopMesh()
+		}
+		serverDone <- err
+	}()
+	meshErr := runMesh(meshCtx, rt, ns)
+	stopServer()
+	if err := <-serverDone; err != nil {
+		return errors.Join(meshErr, fmt.Errorf("embedded nats: %w", err))
+	}
+	return meshErr
 }
 
 // runMesh waits for the embedded server, connects in-process, wires every
