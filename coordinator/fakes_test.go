@@ -346,10 +346,20 @@ func (s *fakeSource) ChangedSince(_ context.Context, since time.Time) ([]SiteCha
 }
 
 type fakeResults struct {
-	batches chan Batch
+	batches  chan Batch
+	rewinds  atomic.Int32
+	failNext atomic.Bool // the next Fetch fails
+}
+
+func (r *fakeResults) Rewind(context.Context) error {
+	r.rewinds.Add(1)
+	return nil
 }
 
 func (r *fakeResults) Fetch(ctx context.Context, _ int, wait time.Duration) (Batch, error) {
+	if r.failNext.Swap(false) {
+		return Batch{}, errBoom
+	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {

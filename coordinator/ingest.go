@@ -17,7 +17,7 @@ const ingestConsumer = "coordinator"
 const fetchWait = time.Second
 
 // runIngest consumes results for one term: it reads the committed watermark,
-// then fetches, decides and commits batch after batch. It returns an
+// rewinds the consumer, then fetches, decides and commits batch after batch. It returns an
 // ErrFenced error when a newer leader holds the fencing row (the term must
 // end), and nil when ctx ends.
 func (c *Coordinator) runIngest(ctx context.Context, epoch uint64) error {
@@ -30,8 +30,16 @@ func (c *Coordinator) runIngest(ctx context.Context, epoch uint64) error {
 		return nil
 	}
 	b := backoff{}
+	// Rewind first (a dead leader's unacked results), and after a failed
+	// fetch (it may have dropped results delivered to it), so that no
+	// delivered result is overtaken by later ones.
+	rewind := true
 	for ctx.Err() == nil {
+		if rewind && !c.retry(ctx, "rewind results", c.opts.Results.Rewind) {
+			return nil
+		}
 		batch, err := c.opts.Results.Fetch(ctx, c.opts.IngestBatch, fetchWait)
+		rewind = err != nil
 		if err != nil {
 			if ctx.Err() == nil {
 				c.log.Warn("fetch results", "err", err, "attempt", b.attempt+1)

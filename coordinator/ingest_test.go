@@ -63,6 +63,32 @@ func TestIngestSkipsDuplicatesAndCommitsOnce(t *testing.T) {
 	})
 }
 
+// A term rewinds the consumer before its first fetch and after a failed
+// one, so results fetched and never acked are not overtaken by later ones.
+func TestIngestRewinds(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakes()
+		c := newTestCoordinator(t, f, nil)
+		stop := startIngest(t, f, c, 1)
+		if got := f.results.rewinds.Load(); got != 1 {
+			t.Errorf("rewinds = %d at the term's start, want 1", got)
+		}
+		advance(3 * fetchWait) // successful empty fetches
+		if got := f.results.rewinds.Load(); got != 1 {
+			t.Errorf("rewinds = %d after fetches that succeeded, want 1", got)
+		}
+		f.results.failNext.Store(true)
+		advance(2 * fetchWait) // the failure, its backoff, the next fetch
+		if got := f.results.rewinds.Load(); got != 2 {
+			t.Errorf("rewinds = %d after a failed fetch, want 2", got)
+		}
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 func TestIngestRetriesCommitThenSucceeds(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {

@@ -100,6 +100,12 @@ type Batch struct {
 // returned.
 type ResultSource interface {
 	Fetch(ctx context.Context, max int, wait time.Duration) (Batch, error)
+	// Rewind makes every delivered but unacknowledged result deliverable
+	// again at once, oldest first. Each term calls it before its first
+	// Fetch: results a dead leader had fetched and not committed would
+	// otherwise wait out their ack deadline while later ones move the
+	// watermark past them, and be skipped as already committed.
+	Rewind(ctx context.Context) error
 }
 
 // Rollup is one site-hour of check statistics. The RTT sum, minimum and

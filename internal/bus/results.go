@@ -184,6 +184,16 @@ func (c *ResultConsumer) Fetch(ctx context.Context, batch int, wait time.Duratio
 	return b, nil
 }
 
+// Rewind resets the consumer to deliver again from its ack floor + 1:
+// every delivered but unacknowledged result is redelivered at once, in
+// stream order, instead of after its ack deadline.
+func (c *ResultConsumer) Rewind(ctx context.Context) error {
+	if _, err := c.js.ResetConsumer(ctx, StreamResults, c.o.Consumer); err != nil {
+		return fmt.Errorf("rewind results consumer %s: %w", c.o.Consumer, err)
+	}
+	return nil
+}
+
 // consumer looks the consumer up once and keeps the handle.
 func (c *ResultConsumer) consumer(ctx context.Context) (jetstream.Consumer, error) {
 	c.mu.Lock()

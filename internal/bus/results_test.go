@@ -232,3 +232,34 @@ func TestResultConsumerRedelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Rewind redelivers fetched, unacked results at once and in order, ahead
+// of later ones: what a new leader needs from a dead leader's batch.
+func TestResultConsumerRewind(t *testing.T) {
+	t.Parallel()
+	js, pub := resultsSetup(t, 100, time.Minute)
+	publish := func(ids ...int64) {
+		for _, id := range ids {
+			if err := pub.Publish(t.Context(), probeResult(id, 1, time.Now())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	publish(1, 2)
+	c := consumer(t, js, nil)
+	first := fetch(t, c, 200*time.Millisecond)
+	if err := first.Ack(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	publish(3, 4)
+	if b := fetch(t, c, 200*time.Millisecond); !slices.Equal(seqs(b), []uint64{3, 4}) {
+		t.Fatalf("fetched %v, want [3 4]", seqs(b))
+	} // never acked, as by a leader that died
+	publish(5)
+	if err := c.Rewind(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if b := fetch(t, c, 200*time.Millisecond); !slices.Equal(seqs(b), []uint64{3, 4, 5}) {
+		t.Errorf("after rewind fetched %v, want [3 4 5] (the acked 1 and 2 stay acked)", seqs(b))
+	}
+}

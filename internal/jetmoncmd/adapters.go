@@ -91,6 +91,8 @@ func (a resultsAdapter) Fetch(ctx context.Context, max int, wait time.Duration) 
 	return coordinator.Batch{Deliveries: deliveries, Ack: b.Ack, Extend: b.InProgress}, nil
 }
 
+func (a resultsAdapter) Rewind(ctx context.Context) error { return a.c.Rewind(ctx) }
+
 type ingestAdapter struct{ in *sqlstore.Ingest }
 
 func (a ingestAdapter) Watermark(ctx context.Context, consumer string) (uint64, error) {
