@@ -23,7 +23,8 @@ func allRoles() []cli.AddFunc {
 // allCmd runs every role in one process around an embedded NATS server: the
 // default for a laptop or a small install.
 func allCmd(env cli.Env) *cobra.Command {
-	return &cobra.Command{
+	var withDemo bool
+	cmd := &cobra.Command{
 		Use:   "all",
 		Short: "Run every role in one process with an embedded NATS server",
 		Args:  cobra.NoArgs,
@@ -32,23 +33,28 @@ func allCmd(env cli.Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if withDemo {
+				applyDemoTimings(rt)
+			}
 			ns, err := embeddedNATS(rt)
 			if err != nil {
 				return err
 			}
 			parts := map[string]cli.Runner{
 				"ops":  rt.Ops,
-				"mesh": cli.RunnerFunc(func(ctx context.Context) error { return runWithServer(ctx, rt, ns) }),
+				"mesh": cli.RunnerFunc(func(ctx context.Context) error { return runWithServer(ctx, rt, ns, withDemo) }),
 			}
 			return cli.RunParts(cmd.Context(), rt.Logger, rt.Config.ShutdownTimeout, parts)
 		},
 	}
+	cmd.Flags().BoolVar(&withDemo, "demo", false, "also serve demo sites on a local target fleet, add verifliers of two more regions, and take one site down and back up")
+	return cmd
 }
 
 // runWithServer runs the embedded NATS server around the mesh: the server
 // stops only after every role has drained (so a coordinator can still resign
 // and nodes delete their presence), and a server failure stops the mesh.
-func runWithServer(ctx context.Context, rt *cli.Runtime, ns *natsd.Server) error {
+func runWithServer(ctx context.Context, rt *cli.Runtime, ns *natsd.Server, withDemo bool) error {
 	meshCtx, stopMesh := context.WithCancel(ctx)
 	defer stopMesh()
 	serverCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
@@ -61,7 +67,7 @@ func runWithServer(ctx context.Context, rt *cli.Runtime, ns *natsd.Server) error
 		}
 		serverDone <- err
 	}()
-	meshErr := runMesh(meshCtx, rt, ns)
+	meshErr := runMesh(meshCtx, rt, ns, withDemo)
 	stopServer()
 	if err := <-serverDone; err != nil {
 		return errors.Join(meshErr, fmt.Errorf("embedded nats: %w", err))
@@ -71,7 +77,7 @@ func runWithServer(ctx context.Context, rt *cli.Runtime, ns *natsd.Server) error
 
 // runMesh waits for the embedded server, connects in-process, wires every
 // role and runs them until ctx ends.
-func runMesh(ctx context.Context, rt *cli.Runtime, ns *natsd.Server) error {
+func runMesh(ctx context.Context, rt *cli.Runtime, ns *natsd.Server, withDemo bool) error {
 	if err := ns.WaitReady(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -89,6 +95,12 @@ func runMesh(ctx context.Context, rt *cli.Runtime, ns *natsd.Server) error {
 	}
 	for _, add := range allRoles() {
 		if err := add(ctx, rt, node); err != nil {
+			node.Abort()
+			return err
+		}
+	}
+	if withDemo {
+		if err := addDemo(ctx, rt, ns, node); err != nil {
 			node.Abort()
 			return err
 		}
@@ -138,4 +150,18 @@ func embeddedNATS(rt *cli.Runtime) (*natsd.Server, error) {
 		return nil, fmt.Errorf("embedded nats: %w", err)
 	}
 	return ns, nil
+}
+
+// addDemo adds the demo to the node; it shares the node's MySQL pool.
+func addDemo(ctx context.Context, rt *cli.Runtime, ns *natsd.Server, node *cli.Node) error {
+	db, err := openDB(ctx, rt, node)
+	if err != nil {
+		return err
+	}
+	d, err := newDemo(rt, ns, db)
+	if err != nil {
+		return err
+	}
+	node.Add("demo", d)
+	return nil
 }
