@@ -134,6 +134,8 @@ type ResultConsumer struct {
 
 	mu   sync.Mutex
 	cons jetstream.Consumer
+
+	noRewind sync.Once // warns once that the server cannot rewind
 }
 
 // NewResultConsumer validates o; it does no I/O.
@@ -186,12 +188,37 @@ func (c *ResultConsumer) Fetch(ctx context.Context, batch int, wait time.Duratio
 
 // Rewind resets the consumer to deliver again from its ack floor + 1:
 // every delivered but unacknowledged result is redelivered at once, in
-// stream order, instead of after its ack deadline.
+// stream order, instead of after its ack deadline. A server older than
+// nats-server 2.14 has no consumer reset: Rewind then warns once and does
+// nothing.
 func (c *ResultConsumer) Rewind(ctx context.Context) error {
+	if v := c.js.Conn().ConnectedServerVersion(); !serverAtLeast(v, 2, 14) {
+		c.noRewind.Do(func() {
+			c.o.Logger.Warn("results: nats-server cannot rewind the coordinator consumer (needs 2.14); "+
+				"results a dead leader had fetched may be skipped", "server_version", v)
+		})
+		return nil
+	}
 	if _, err := c.js.ResetConsumer(ctx, StreamResults, c.o.Consumer); err != nil {
 		return fmt.Errorf("rewind results consumer %s: %w", c.o.Consumer, err)
 	}
 	return nil
+}
+
+// serverAtLeast reports whether server version v ("2.14.0", "2.15.0-RC.1")
+// is major.minor or newer. An unknown version (not connected) counts as
+// new enough: the caller's request then fails and is retried.
+func serverAtLeast(v string, major, minor int) bool {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return true
+	}
+	gotMajor, err1 := strconv.Atoi(parts[0])
+	gotMinor, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	return gotMajor > major || (gotMajor == major && gotMinor >= minor)
 }
 
 // consumer looks the consumer up once and keeps the handle.
