@@ -86,13 +86,17 @@ func (v *Verifier) Verify(ctx context.Context, regions []string, blogID int64, s
 	return votes, nil
 }
 
+// minVerifyBuffer is the smallest reply buffer of one Verify call.
+const minVerifyBuffer = 64
+
 // scatter publishes the encoded request to every region with its own reply
 // subject under one fresh inbox and gathers the replies.
 func (v *Verifier) scatter(ctx context.Context, regions []string, data []byte, log *slog.Logger) ([]uptime.Vote, error) {
 	inbox := v.nc.NewRespInbox()
-	// Room for one reply per region and as many strays: a full channel
-	// drops messages (slow consumer) rather than blocking the connection.
-	msgs := make(chan *nats.Msg, 2*len(regions))
+	// Room for one reply per region and plenty of strays: a full channel
+	// drops messages (slow consumer) rather than blocking the connection,
+	// and a dropped reply would be a lost vote.
+	msgs := make(chan *nats.Msg, max(minVerifyBuffer, 4*len(regions)))
 	sub, err := v.nc.ChanSubscribe(inbox+".*", msgs)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe: %w", err)
