@@ -1,7 +1,6 @@
 package coordinator
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/jetmon-mesh/jetmon/incident"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -19,26 +19,13 @@ const (
 	DefaultSiteFullSync         = 15 * time.Minute
 	DefaultHistorySuccessSample = time.Hour
 	DefaultIngestBatch          = 1000
+	DefaultCheckTimeout         = 10 * time.Second // NET_COMMS_TIMEOUT
+	DefaultVerifyWorkers        = 64
+	DefaultDriftInterval        = time.Minute
 )
 
-// Decider is the seam where incident decisions plug into result ingestion.
-// The Incidents issue fills it: it will turn each batch's results into
-// incident writes that join the batch's ingest transaction. Until then the
-// default does nothing.
-type Decider interface {
-	// Decide sees every new result of a batch, in stream order, once, before
-	// the batch commits. An error delays the batch: Decide is called again
-	// after a backoff, and nothing is acked meanwhile.
-	Decide(ctx context.Context, results []uptime.ProbeResult) error
-}
-
-// nopDecider is the default Decider: no incident decisions yet.
-type nopDecider struct{}
-
-func (nopDecider) Decide(context.Context, []uptime.ProbeResult) error { return nil }
-
-// Opts configures the coordinator role. Every interface field is required
-// except Decider; durations and sizes default when zero.
+// Opts configures the coordinator role. Every interface field is required;
+// durations and sizes default when zero.
 type Opts struct {
 	NodeID          string
 	Region          string
@@ -46,15 +33,21 @@ type Opts struct {
 	Registerer      prometheus.Registerer // required
 	ShutdownTimeout time.Duration         // bounds the resign on shutdown; default 5s
 
-	Elector     Elector       // the leader lease
-	Fence       Fence         // the MySQL fencing row
-	Directory   Directory     // live nodes, for assignment and the nodes gauge
-	Assignments Assignments   // KV JETMON_ASSIGNMENTS
-	SiteMirror  SiteMirror    // KV JETMON_SITES
-	SiteSource  SiteSource    // jetpack_monitor_sites
-	Results     ResultSource  // the durable consumer on JETMON_RESULTS
-	Ingest      IngestStore   // commits result batches
-	Commands    CommandServer // jetmon.cmd.coordinator.<verb> while leading
+	Elector     Elector             // the leader lease
+	Fence       Fence               // the MySQL fencing row
+	Directory   Directory           // live nodes, for assignment and the nodes gauge
+	Assignments Assignments         // KV JETMON_ASSIGNMENTS
+	SiteMirror  SiteMirror          // KV JETMON_SITES
+	SiteSource  SiteSource          // jetpack_monitor_sites
+	Results     ResultSource        // the durable consumer on JETMON_RESULTS
+	Ingest      IngestStore         // commits result batches
+	Commands    CommandServer       // jetmon.cmd.coordinator.<verb> while leading
+	Verifier    Verifier            // asks verifliers of other regions to confirm
+	Incidents   IncidentStore       // incident writes outside batches; open events
+	Outbox      Outbox              // jetmon_outbox, drained by the relay
+	Publisher   TransitionPublisher // JETMON_DELIVERY
+	Prober      Prober              // on-demand checks (site.trigger)
+	Drift       DriftCounter        // the jetmon_projection_drift gauge
 
 	// RolloutRange is the buckets the mesh checks (ROLLOUT_BUCKET_MIN..MAX).
 	RolloutRange uptime.BucketRange
@@ -70,12 +63,26 @@ type Opts struct {
 	IngestBatch int
 	// Now is the clock of time-dependent logic; default time.Now.
 	Now func() time.Time
-	// Decider receives every batch's results; default: a no-op.
-	Decider Decider
+	// Policy is the incident policy (NUM_OF_CHECKS, PEER_OFFLINE_LIMIT,
+	// ALERT_COOLDOWN_MINUTES). Zero fields mean what incident.Policy
+	// documents: a zero AlertCooldown disables the cooldown.
+	// HaveVerifiers is ignored: it holds for a result when a veriflier
+	// region other than the result's is alive.
+	Policy incident.Policy
+	// CheckTimeout is a site's check timeout when its spec sets none
+	// (NET_COMMS_TIMEOUT); a confirmation waits for votes this long plus
+	// 5 s. Default 10s.
+	CheckTimeout time.Duration
+	// VerifyWorkers is how many confirmations are asked at once; default 64.
+	VerifyWorkers int
+	// DriftInterval is how often the projection drift gauge is computed;
+	// default 1m.
+	DriftInterval time.Duration
 }
 
 // Coordinator is the coordinator role: leadership, assignment, site sync,
-// result ingestion, and (later) the single fenced writer of incident state.
+// result ingestion, confirmation, and the single fenced writer of incident
+// state with its outbox relay.
 type Coordinator struct {
 	opts Opts
 	log  *slog.Logger
@@ -115,6 +122,12 @@ func (o Opts) validate() error {
 		{o.Results == nil, "results"},
 		{o.Ingest == nil, "ingest store"},
 		{o.Commands == nil, "command server"},
+		{o.Verifier == nil, "verifier"},
+		{o.Incidents == nil, "incident store"},
+		{o.Outbox == nil, "outbox"},
+		{o.Publisher == nil, "transition publisher"},
+		{o.Prober == nil, "prober client"},
+		{o.Drift == nil, "drift counter"},
 	}
 	for _, r := range required {
 		if r.missing {
@@ -124,10 +137,11 @@ func (o Opts) validate() error {
 	switch {
 	case o.RolloutRange.Min < 0 || o.RolloutRange.Min > o.RolloutRange.Max:
 		return fmt.Errorf("rollout range %d..%d: need 0 <= min <= max", o.RolloutRange.Min, o.RolloutRange.Max)
-	case o.ShutdownTimeout < 0, o.SiteSyncInterval < 0, o.SiteFullSync < 0, o.HistorySuccessSample < 0:
+	case o.ShutdownTimeout < 0, o.SiteSyncInterval < 0, o.SiteFullSync < 0, o.HistorySuccessSample < 0,
+		o.CheckTimeout < 0, o.DriftInterval < 0:
 		return errors.New("durations must not be negative")
-	case o.IngestBatch < 0:
-		return errors.New("ingest batch must not be negative")
+	case o.IngestBatch < 0, o.VerifyWorkers < 0:
+		return errors.New("ingest batch and verify workers must not be negative")
 	}
 	return nil
 }
@@ -154,7 +168,13 @@ func (o *Opts) setDefaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Decider == nil {
-		o.Decider = nopDecider{}
+	if o.CheckTimeout == 0 {
+		o.CheckTimeout = DefaultCheckTimeout
+	}
+	if o.VerifyWorkers == 0 {
+		o.VerifyWorkers = DefaultVerifyWorkers
+	}
+	if o.DriftInterval == 0 {
+		o.DriftInterval = DefaultDriftInterval
 	}
 }

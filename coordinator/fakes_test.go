@@ -34,10 +34,18 @@ type fakes struct {
 	results  *fakeResults
 	ingest   *fakeIngest
 	commands *fakeCommands
+
+	events    *fakeEvents
+	incidents *fakeIncidents
+	publisher *fakePublisher
+	verifier  *fakeVerifier
+	prober    *fakeProber
+	drift     *fakeDrift
 }
 
 func newFakes() *fakes {
 	fence := &fakeFence{}
+	events := newFakeEvents()
 	return &fakes{
 		elector:  &fakeElector{terms: make(chan *fakeTerm)},
 		fence:    fence,
@@ -46,8 +54,15 @@ func newFakes() *fakes {
 		mirror:   &fakeMirror{kv: map[SiteKey]uptime.Site{}},
 		source:   &fakeSource{rows: map[int64]SiteChange{}},
 		results:  &fakeResults{batches: make(chan Batch)},
-		ingest:   &fakeIngest{watermark: map[string]uint64{}, fence: fence},
+		ingest:   &fakeIngest{watermark: map[string]uint64{}, fence: fence, events: events},
 		commands: &fakeCommands{},
+
+		events:    events,
+		incidents: &fakeIncidents{events: events, fence: fence},
+		publisher: &fakePublisher{},
+		verifier:  &fakeVerifier{},
+		prober:    &fakeProber{},
+		drift:     &fakeDrift{},
 	}
 }
 
@@ -62,6 +77,8 @@ func newTestCoordinator(t *testing.T, f *fakes, mod func(*Opts)) *Coordinator {
 		Elector: f.elector, Fence: f.fence, Directory: f.dir, Assignments: f.assign,
 		SiteMirror: f.mirror, SiteSource: f.source, Results: f.results, Ingest: f.ingest,
 		Commands: f.commands, RolloutRange: testRange,
+		Verifier: f.verifier, Incidents: f.incidents, Outbox: fakeOutbox{f.events}, Publisher: f.publisher,
+		Prober: f.prober, Drift: f.drift, VerifyWorkers: 4,
 	}
 	if mod != nil {
 		mod(&opts)
@@ -305,8 +322,11 @@ func (m *fakeMirror) state() ([]SiteKey, int, int) {
 }
 
 type fakeSource struct {
-	mu   sync.Mutex
-	rows map[int64]SiteChange
+	mu        sync.Mutex
+	rows      map[int64]SiteChange
+	lastAlert map[int64]time.Time // last_alert_sent_at by blog
+	failSites int                 // Sites fails this many more times
+	lookups   atomic.Int32
 }
 
 func (s *fakeSource) set(blogID int64, bucket int, url string, active bool, updated time.Time) {
@@ -325,6 +345,23 @@ func (s *fakeSource) ActiveSites(_ context.Context, r uptime.BucketRange) ([]upt
 	for _, id := range slices.Sorted(maps.Keys(s.rows)) {
 		if row := s.rows[id]; row.Active && r.Contains(row.Site.Bucket) {
 			out = append(out, row.Site)
+		}
+	}
+	return out, nil
+}
+
+func (s *fakeSource) Sites(_ context.Context, ids []int64) ([]SiteRecord, error) {
+	s.lookups.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failSites > 0 {
+		s.failSites--
+		return nil, errBoom
+	}
+	var out []SiteRecord
+	for _, id := range ids {
+		if row, ok := s.rows[id]; ok {
+			out = append(out, SiteRecord{Site: row.Site, Active: row.Active, LastAlertSentAt: s.lastAlert[id]})
 		}
 	}
 	return out, nil
@@ -409,6 +446,8 @@ type fakeIngest struct {
 	mu        sync.Mutex
 	watermark map[string]uint64
 	commits   []IngestBatch
+	attempts  []IngestBatch // every Commit call, failed ones included
+	events    *fakeEvents
 	errs      []error // returned (in order) before Commit works
 	lostReply bool    // the next Commit commits, then reports an error (a lost reply)
 	fence     *fakeFence
@@ -423,6 +462,7 @@ func (s *fakeIngest) Watermark(_ context.Context, consumer string) (uint64, erro
 func (s *fakeIngest) Commit(_ context.Context, epoch uint64, b IngestBatch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.attempts = append(s.attempts, b)
 	if len(s.errs) > 0 {
 		err := s.errs[0]
 		s.errs = s.errs[1:]
@@ -434,6 +474,9 @@ func (s *fakeIngest) Commit(_ context.Context, epoch uint64, b IngestBatch) erro
 	if s.watermark[b.Consumer] != b.FromSeq {
 		return fmt.Errorf("watermark %d, batch from %d", s.watermark[b.Consumer], b.FromSeq)
 	}
+	if err := s.events.commit(b.Incidents); err != nil {
+		return err
+	}
 	s.watermark[b.Consumer] = b.ToSeq
 	s.commits = append(s.commits, b)
 	if s.lostReply {
@@ -441,6 +484,12 @@ func (s *fakeIngest) Commit(_ context.Context, epoch uint64, b IngestBatch) erro
 		return errBoom
 	}
 	return nil
+}
+
+func (s *fakeIngest) attempted() []IngestBatch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.attempts)
 }
 
 func (s *fakeIngest) committed() []IngestBatch {

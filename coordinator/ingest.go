@@ -2,7 +2,6 @@ package coordinator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -17,16 +16,29 @@ const ingestConsumer = "coordinator"
 const fetchWait = time.Second
 
 // runIngest consumes results for one term: it reads the committed watermark,
-// rewinds the consumer, then fetches, decides and commits batch after batch. It returns an
-// ErrFenced error when a newer leader holds the fencing row (the term must
-// end), and nil when ctx ends.
-func (c *Coordinator) runIngest(ctx context.Context, epoch uint64) error {
-	in := &ingester{c: c, epoch: epoch, state: newIngestState()}
+// waits for the live veriflier regions, rebuilds the incident state from the
+// store, rewinds the consumer, then fetches, decides and commits batch after
+// batch, deciding verification outcomes and operator commands in between.
+// It returns an error when the term must end (fenced, or the store's
+// incident state disagrees), and nil when ctx ends.
+func (c *Coordinator) runIngest(ctx context.Context, w *termWork) error {
+	in := &ingester{c: c, epoch: w.epoch, state: newIngestState()}
 	if !c.retry(ctx, "read ingest watermark", func(ctx context.Context) error {
 		var err error
 		in.watermark, err = c.opts.Ingest.Watermark(ctx, ingestConsumer)
 		return err
 	}) {
+		return nil
+	}
+	// Without the veriflier regions every failure would look like a mesh
+	// without verifliers and be confirmed locally.
+	select {
+	case <-w.regions.ready:
+	case <-ctx.Done():
+		return nil
+	}
+	var ok bool
+	if in.inc, ok = c.restoreIncidents(ctx, w); !ok {
 		return nil
 	}
 	b := backoff{}
@@ -35,6 +47,9 @@ func (c *Coordinator) runIngest(ctx context.Context, epoch uint64) error {
 	// delivered result is overtaken by later ones.
 	rewind := true
 	for ctx.Err() == nil {
+		if err := in.inc.drain(ctx); err != nil {
+			return err
+		}
 		if rewind && !c.retry(ctx, "rewind results", c.opts.Results.Rewind) {
 			return nil
 		}
@@ -61,6 +76,7 @@ type ingester struct {
 	epoch     uint64
 	watermark uint64 // highest committed stream sequence
 	state     *ingestState
+	inc       *incidents
 }
 
 // process commits one fetched batch and acks it. Redeliveries at or below
@@ -87,26 +103,34 @@ func (in *ingester) process(ctx context.Context, batch Batch) error {
 }
 
 // commitFresh decides and commits new deliveries and advances the
-// watermark. It reports false when ctx ended first (the next leader gets the
-// batch again), and an error only when fenced.
+// watermark; the decisions become the term's memory only once committed. It
+// reports false when ctx ended first (the next leader gets the batch again),
+// and an error only when the term must end.
 func (in *ingester) commitFresh(ctx context.Context, fresh []Delivery, extend func() error) (bool, error) {
 	b := in.state.build(ingestConsumer, in.watermark, fresh, in.c.opts.HistorySuccessSample)
 	results := make([]uptime.ProbeResult, len(fresh))
 	for i, d := range fresh {
 		results[i] = d.Result
 	}
+	var d *decided
 	if !in.c.retry(ctx, "decide results", func(ctx context.Context) error {
-		return in.c.opts.Decider.Decide(ctx, results)
+		var err error
+		if d, err = in.inc.decideBatch(ctx, results); err != nil && extend != nil {
+			_ = extend() // best effort: keep the batch from being redelivered meanwhile
+		}
+		return err
 	}) {
 		return false, nil
 	}
+	b.Incidents = d.write
 	if err := in.commit(ctx, b, extend); err != nil {
-		if errors.Is(err, ErrFenced) {
+		if isTermEnding(err) {
 			return false, err
 		}
 		return false, nil
 	}
 	in.watermark = b.ToSeq
+	in.inc.committed(d)
 	in.observe(results)
 	return true, nil
 }
@@ -127,7 +151,7 @@ func (in *ingester) commit(ctx context.Context, b IngestBatch, extend func() err
 			return fmt.Errorf("commit results to seq %d: %w", b.ToSeq, ctx.Err())
 		}
 		in.c.m.commitErrors.Inc()
-		if errors.Is(err, ErrFenced) {
+		if isTermEnding(err) {
 			return fmt.Errorf("commit results to seq %d: %w", b.ToSeq, err)
 		}
 		if done, werr := in.committedMeanwhile(ctx, b); werr != nil {

@@ -11,11 +11,21 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-// startIngest runs one term's ingestion at epoch (also set in the fence).
+// startIngest runs one term's ingestion at epoch (also set in the fence),
+// without verifliers.
 func startIngest(t *testing.T, f *fakes, c *Coordinator, epoch uint64) (stop func() error) {
 	t.Helper()
 	f.fence.raise(epoch)
-	return runLoop(t, func(ctx context.Context) error { return c.runIngest(ctx, epoch) })
+	w := ingestWork(c, epoch)
+	return runLoop(t, func(ctx context.Context) error { return c.runIngest(ctx, w) })
+}
+
+// ingestWork is the term work of an ingestion run alone: no veriflier
+// region is alive.
+func ingestWork(c *Coordinator, epoch uint64) *termWork {
+	w := c.newTermWork(epoch)
+	w.regions.set(nil)
+	return w
 }
 
 func TestIngestSkipsDuplicatesAndCommitsOnce(t *testing.T) {
@@ -154,7 +164,7 @@ func TestIngestFencedEndsTerm(t *testing.T) {
 		defer cancel()
 		f.fence.raise(2)
 		done := make(chan error, 1)
-		go func() { done <- c.runIngest(ctx, 1) }() // a deposed leader's epoch
+		go func() { done <- c.runIngest(ctx, ingestWork(c, 1)) }() // a deposed leader's epoch
 
 		sent := f.results.deliver(Delivery{Seq: 1, Result: result(1, true, time.Now())})
 		synctest.Wait()

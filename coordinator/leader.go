@@ -111,10 +111,34 @@ func (c *Coordinator) resign(ctx context.Context, term Term) {
 	}
 }
 
+// termWork is what the loops of one term share.
+type termWork struct {
+	epoch    uint64
+	regions  *regionSet           // live veriflier regions (the veriflier watch writes)
+	owners   *assignView          // the term's assignments (the assigner writes)
+	jobs     chan verifyJob       // ingest loop -> verification workers; never blocks the loop
+	outcomes chan verifyOutcome   // verification workers -> ingest loop
+	commands chan incidentCommand // command handlers -> ingest loop
+	relay    chan struct{}        // wakes the outbox relay
+}
+
+func (c *Coordinator) newTermWork(epoch uint64) *termWork {
+	workers := c.opts.VerifyWorkers
+	return &termWork{
+		epoch:    epoch,
+		regions:  newRegionSet(),
+		owners:   &assignView{},
+		jobs:     make(chan verifyJob, workers*verifyQueueFactor),
+		outcomes: make(chan verifyOutcome, workers),
+		commands: make(chan incidentCommand),
+		relay:    make(chan struct{}, 1),
+	}
+}
+
 // lead runs the term's work until the term is lost (errTermLost), a loop
 // fails (a fenced commit) or ctx ends (nil).
 func (c *Coordinator) lead(ctx context.Context, term Term) error {
-	epoch := term.Epoch()
+	w := c.newTermWork(term.Epoch())
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		select {
@@ -125,18 +149,33 @@ func (c *Coordinator) lead(ctx context.Context, term Term) error {
 		}
 	})
 	syncNow := make(chan syncRequest)
-	g.Go(func() error { return c.runAssign(gctx, epoch) })
-	// Probers are watched by the assignment loop; the other roles only for
-	// jetmon_mesh_nodes.
-	for _, role := range []string{uptime.RoleCoordinator, uptime.RoleVeriflier, uptime.RoleDeliverer, uptime.RoleAPI} {
-		g.Go(func() error { return c.watchNodeGauge(gctx, role) })
+	g.Go(func() error { return c.runAssign(gctx, w.epoch, w.owners) })
+	// Probers are watched by the assignment loop, verifliers also for the
+	// confirmation regions; the other roles only for jetmon_mesh_nodes.
+	g.Go(func() error { return c.watchNodeGauge(gctx, uptime.RoleVeriflier, w.regions.set) })
+	for _, role := range []string{uptime.RoleCoordinator, uptime.RoleDeliverer, uptime.RoleAPI} {
+		g.Go(func() error { return c.watchNodeGauge(gctx, role, nil) })
 	}
 	g.Go(func() error { return c.runSiteSync(gctx, syncNow) })
-	g.Go(func() error { return c.runIngest(gctx, epoch) })
-	g.Go(func() error {
-		return c.serveCommands(gctx, map[string]CommandHandler{verbSiteSync: siteSyncHandler(gctx.Done(), syncNow)})
-	})
+	g.Go(func() error { return c.runIngest(gctx, w) })
+	for range c.opts.VerifyWorkers {
+		g.Go(func() error { return c.runVerifier(gctx, w) })
+	}
+	g.Go(func() error { return c.runRelay(gctx, w.relay) })
+	g.Go(func() error { return c.runDrift(gctx) })
+	g.Go(func() error { return c.serveCommands(gctx, c.handlers(gctx.Done(), w, syncNow)) })
 	return g.Wait()
+}
+
+// handlers are the leader's commands; done is the term's end.
+func (c *Coordinator) handlers(done <-chan struct{}, w *termWork, syncNow chan<- syncRequest) map[string]CommandHandler {
+	return map[string]CommandHandler{
+		verbSiteSync:    siteSyncHandler(done, syncNow),
+		verbEventClose:  c.closeHandler(w, done, parseEventClose),
+		verbSitePause:   c.closeHandler(w, done, parseSiteClose),
+		verbSiteDelete:  c.closeHandler(w, done, parseSiteClose),
+		verbSiteTrigger: c.triggerHandler(w, done),
+	}
 }
 
 // serveCommands serves the leader's commands until ctx ends, restarting the
@@ -179,6 +218,12 @@ func (b *backoff) wait(ctx context.Context, stop <-chan struct{}) bool {
 	case <-stop:
 		return false
 	}
+}
+
+// isTermEnding reports whether a write error ends the term: a newer leader
+// holds the fence, or the store's incident state disagrees with memory.
+func isTermEnding(err error) bool {
+	return errors.Is(err, ErrFenced) || errors.Is(err, ErrIncidentConflict)
 }
 
 // retry calls fn until it succeeds or ctx ends (then it returns false),

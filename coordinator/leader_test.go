@@ -1,7 +1,6 @@
 package coordinator
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -34,7 +33,14 @@ func TestNewValidates(t *testing.T) {
 		"range reversed":    {mod: func(o *Opts) { o.RolloutRange = uptime.BucketRange{Min: 5, Max: 4} }, want: "rollout range 5..4"},
 		"range negative":    {mod: func(o *Opts) { o.RolloutRange = uptime.BucketRange{Min: -1, Max: 4} }, want: "rollout range -1..4"},
 		"negative duration": {mod: func(o *Opts) { o.SiteFullSync = -time.Second }, want: "durations must not be negative"},
-		"negative batch":    {mod: func(o *Opts) { o.IngestBatch = -1 }, want: "ingest batch must not be negative"},
+		"negative batch":    {mod: func(o *Opts) { o.IngestBatch = -1 }, want: "ingest batch and verify workers must not be negative"},
+		"negative workers":  {mod: func(o *Opts) { o.VerifyWorkers = -1 }, want: "ingest batch and verify workers must not be negative"},
+		"no verifier":       {mod: func(o *Opts) { o.Verifier = nil }, want: "verifier is required"},
+		"no incident store": {mod: func(o *Opts) { o.Incidents = nil }, want: "incident store is required"},
+		"no outbox":         {mod: func(o *Opts) { o.Outbox = nil }, want: "outbox is required"},
+		"no publisher":      {mod: func(o *Opts) { o.Publisher = nil }, want: "transition publisher is required"},
+		"no prober":         {mod: func(o *Opts) { o.Prober = nil }, want: "prober client is required"},
+		"no drift counter":  {mod: func(o *Opts) { o.Drift = nil }, want: "drift counter is required"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -45,6 +51,8 @@ func TestNewValidates(t *testing.T) {
 				Elector: f.elector, Fence: f.fence, Directory: f.dir, Assignments: f.assign,
 				SiteMirror: f.mirror, SiteSource: f.source, Results: f.results, Ingest: f.ingest,
 				Commands: f.commands, RolloutRange: testRange,
+				Verifier: f.verifier, Incidents: f.incidents, Outbox: fakeOutbox{f.events}, Publisher: f.publisher,
+				Prober: f.prober, Drift: f.drift,
 			}
 			tt.mod(&opts)
 			c, err := New(opts)
@@ -52,7 +60,7 @@ func TestNewValidates(t *testing.T) {
 			case tt.want == "" && err != nil:
 				t.Fatalf("New: %v", err)
 			case tt.want == "":
-				if c.opts.IngestBatch != DefaultIngestBatch || c.opts.SiteFullSync != DefaultSiteFullSync || c.opts.Decider == nil {
+				if c.opts.IngestBatch != DefaultIngestBatch || c.opts.SiteFullSync != DefaultSiteFullSync || c.opts.CheckTimeout != DefaultCheckTimeout {
 					t.Errorf("defaults not applied: %+v", c.opts)
 				}
 			case err == nil || !strings.Contains(err.Error(), tt.want):
@@ -218,32 +226,30 @@ func TestRunFencedCommitEndsTerm(t *testing.T) {
 	})
 }
 
-// A Decider that fails delays the batch; nothing is committed or acked
+// A site lookup that fails delays the batch; nothing is committed or acked
 // until it succeeds.
-type flakyDecider struct{ fails int }
-
-func (d *flakyDecider) Decide(context.Context, []uptime.ProbeResult) error {
-	if d.fails > 0 {
-		d.fails--
-		return errBoom
-	}
-	return nil
-}
-
-func TestIngestWaitsForDecider(t *testing.T) {
+func TestIngestWaitsForSiteLookups(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakes()
-		c := newTestCoordinator(t, f, func(o *Opts) { o.Decider = &flakyDecider{fails: 2} })
-		stop := runLoop(t, func(ctx context.Context) error { return c.runIngest(ctx, 0) })
-		sent := f.results.deliver(Delivery{Seq: 1, Result: result(1, true, time.Now())})
+		f.source.set(1, 1, "https://one", true, t0)
+		f.source.failSites = 2
+		c := newTestCoordinator(t, f, nil)
+		stop := startIngest(t, f, c, 1)
+		sent := f.results.deliver(Delivery{Seq: 1, Result: result(1, false, time.Now())})
 		synctest.Wait()
 		if sent.wasAcked() || len(f.ingest.committed()) != 0 {
-			t.Fatal("committed before the decider succeeded")
+			t.Fatal("committed before the sites could be read")
+		}
+		if sent.extends.Load() == 0 {
+			t.Error("the batch's ack deadline was not extended while waiting")
 		}
 		advance(time.Second)
 		if !sent.wasAcked() || len(f.ingest.committed()) != 1 {
-			t.Fatal("batch not committed once after the decider recovered")
+			t.Fatal("batch not committed once after the lookup recovered")
+		}
+		if got := len(f.ingest.committed()[0].Incidents.Changes); got != 1 {
+			t.Errorf("changes = %d, want the Seems Down open", got)
 		}
 		_ = stop()
 	})

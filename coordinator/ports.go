@@ -12,6 +12,12 @@ import (
 // writing and step down. Stores return it (wrapped) from fenced writes.
 var ErrFenced = errors.New("coordinator epoch fenced by a newer leader")
 
+// ErrIncidentConflict means the store's incident state disagrees with the
+// decisions' (an open that finds an open event, an update that finds none):
+// the in-memory state cannot be trusted, so the term ends and the next one
+// rebuilds it from the store.
+var ErrIncidentConflict = errors.New("incident state differs from the store")
+
 // Elector wins and keeps the coordinator lease (internal/bus: KV JETMON_LEADER).
 type Elector interface {
 	// Campaign blocks until this node holds the lease or ctx ends.
@@ -72,6 +78,20 @@ type SiteChange struct {
 	Active bool
 }
 
+// SiteRecord is one site as the incident decisions need it: its
+// configuration (maintenance window, cooldown override, check spec) and the
+// bookkeeping the coordinator writes on its row.
+type SiteRecord struct {
+	Site   uptime.Site
+	Active bool
+	// LastCheckedAt is the newest committed check (last_checked_at, whole
+	// seconds); zero when never checked.
+	LastCheckedAt time.Time
+	// LastAlertSentAt is the last down notification (last_alert_sent_at),
+	// the start of its cooldown; zero when none.
+	LastAlertSentAt time.Time
+}
+
 // SiteSource reads jetpack_monitor_sites.
 type SiteSource interface {
 	// ActiveSites returns every active site whose bucket lies in r.
@@ -79,6 +99,10 @@ type SiteSource interface {
 	// ChangedSince returns every row (active or not, any bucket) whose
 	// updated_at is at or after since, oldest first.
 	ChangedSince(ctx context.Context, since time.Time) ([]SiteChange, error)
+	// Sites returns the sites of blogIDs, active or not; blogs without a
+	// row are absent. The coordinator reads only sites with incident state
+	// or failing results, so the all-up majority costs no memory.
+	Sites(ctx context.Context, blogIDs []int64) ([]SiteRecord, error)
 }
 
 // Delivery is one result fetched from the results stream.
@@ -138,15 +162,56 @@ type IngestBatch struct {
 	Rollups        []Rollup
 	LastChecked    map[int64]time.Time // blog_id -> last check time
 	SSLExpiry      map[int64]time.Time // blog_id -> leaf expiry, only when changed
+	// Incidents are the incident changes decided from the batch's results:
+	// they commit in the same transaction or not at all.
+	Incidents IncidentWrite
 }
 
-// IngestStore commits result batches (internal/sqlstore).
+// IncidentWrite is one atomic write of incident state: event changes (each
+// one transition and one outbox row), false positives and down
+// notifications sent, with what the outbox payloads carry besides the
+// transition and its event.
+type IncidentWrite struct {
+	Changes        []uptime.Change
+	FalsePositives []uptime.FalsePositive
+	// AlertsSent is last_alert_sent_at by blog: the down notifications
+	// decided by these changes.
+	AlertsSent map[int64]time.Time
+	// Sites are the sites the changes are about, as decided: each
+	// transition's outbox payload carries its site's snapshot.
+	Sites map[int64]uptime.Site
+	// Votes are the votes of a confirmation decided by this write, by blog:
+	// the outbox payloads of that blog's transitions carry them.
+	Votes map[int64][]uptime.Vote
+}
+
+// Empty reports whether w writes nothing.
+func (w IncidentWrite) Empty() bool {
+	return len(w.Changes) == 0 && len(w.FalsePositives) == 0 && len(w.AlertsSent) == 0
+}
+
+// IngestStore commits result batches (internal/sqlstore with
+// internal/eventstore).
 type IngestStore interface {
 	// Watermark is the highest stream sequence committed for consumer.
 	Watermark(ctx context.Context, consumer string) (uint64, error)
-	// Commit writes b in one transaction after checking that epoch is still
-	// current (else ErrFenced) and that the watermark is still b.FromSeq.
+	// Commit writes b, b.Incidents included, in one transaction after
+	// checking that epoch is still current (else ErrFenced) and that the
+	// watermark is still b.FromSeq. ErrIncidentConflict: the store's open
+	// events disagree with b.Incidents.
 	Commit(ctx context.Context, epoch uint64, b IngestBatch) error
+}
+
+// IncidentStore is the single writer of incident state outside result
+// batches (verification outcomes, operator commands) and its reader
+// (internal/eventstore).
+type IncidentStore interface {
+	// OpenEvents returns every open event: the state a new term starts from.
+	OpenEvents(ctx context.Context) ([]uptime.Event, error)
+	// Apply writes w in one transaction that first checks that epoch is
+	// still current (else ErrFenced, writing nothing). ErrIncidentConflict:
+	// the store's open events disagree with w.
+	Apply(ctx context.Context, epoch uint64, w IncidentWrite) error
 }
 
 // CommandHandler answers one command verb's payload.
@@ -186,4 +251,19 @@ type Outbox interface {
 // the server stored it.
 type TransitionPublisher interface {
 	PublishTransition(ctx context.Context, transitionID int64, payload []byte) error
+}
+
+// Prober asks one prober for an on-demand check (internal/bus:
+// jetmon.cmd.prober.<node_id>.check).
+type Prober interface {
+	// Check runs spec on prober nodeID now. An error means no result: the
+	// prober did not answer before ctx's deadline, or refused.
+	Check(ctx context.Context, nodeID string, spec uptime.CheckSpec) (uptime.Result, error)
+}
+
+// DriftCounter counts legacy projection drift: active sites of r whose
+// site_status differs from what their open HTTP events imply
+// (internal/sqlstore.DriftCount). It only reads.
+type DriftCounter interface {
+	DriftCount(ctx context.Context, r uptime.BucketRange) (int, error)
 }

@@ -18,8 +18,8 @@ const assignDebounce = 200 * time.Millisecond
 // runAssign keeps JETMON_ASSIGNMENTS in step with the live probers for one
 // term: at once on the first directory snapshot, then after each change
 // settles. It returns nil when ctx ends.
-func (c *Coordinator) runAssign(ctx context.Context, epoch uint64) error {
-	a := &assigner{c: c, epoch: epoch}
+func (c *Coordinator) runAssign(ctx context.Context, epoch uint64, view *assignView) error {
+	a := &assigner{c: c, epoch: epoch, view: view}
 	if !c.retry(ctx, "list assignments", func(ctx context.Context) error {
 		var err error
 		a.stored, err = c.opts.Assignments.List(ctx)
@@ -30,6 +30,7 @@ func (c *Coordinator) runAssign(ctx context.Context, epoch uint64) error {
 	if a.stored == nil {
 		a.stored = make(map[string]uptime.Assignment)
 	}
+	view.set(a.stored)
 	c.m.unassigned.Set(float64(unassigned(c.opts.RolloutRange, a.stored)))
 	snapshots := c.watchNodes(ctx, uptime.RoleProber)
 	timer := time.NewTimer(time.Hour)
@@ -64,11 +65,15 @@ func (c *Coordinator) runAssign(ctx context.Context, epoch uint64) error {
 	}
 }
 
-// watchNodeGauge keeps jetmon_mesh_nodes of role current until ctx ends.
-func (c *Coordinator) watchNodeGauge(ctx context.Context, role string) error {
+// watchNodeGauge keeps jetmon_mesh_nodes of role current until ctx ends,
+// and passes each snapshot to also when not nil.
+func (c *Coordinator) watchNodeGauge(ctx context.Context, role string, also func([]uptime.Node)) error {
 	for snapshots := c.watchNodes(ctx, role); ctx.Err() == nil; snapshots = c.rewatchNodes(ctx, role) {
 		for nodes := range snapshots {
 			c.m.nodes.set(role, nodes)
+			if also != nil {
+				also(nodes)
+			}
 		}
 	}
 	return nil
@@ -107,6 +112,7 @@ type assigner struct {
 	c      *Coordinator
 	epoch  uint64
 	stored map[string]uptime.Assignment
+	view   *assignView // shares stored with the term's commands
 }
 
 // reconcile assigns the rollout range over probers and writes the keys that
@@ -115,6 +121,7 @@ type assigner struct {
 // deposed leader's late write cannot look current to probers). Keys of
 // departed probers are deleted.
 func (a *assigner) reconcile(ctx context.Context, probers []uptime.Node) error {
+	defer a.view.set(a.stored) // also after a partial write
 	r := a.c.opts.RolloutRange
 	want := Assign(r, candidates(probers), a.ranges())
 	regions := make(map[string]string, len(probers))

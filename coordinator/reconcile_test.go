@@ -41,7 +41,7 @@ func TestReconcileJoinAndLeave(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakes()
 		c := newTestCoordinator(t, f, nil)
-		stop := runLoop(t, func(ctx context.Context) error { return c.runAssign(ctx, 7) })
+		stop := runLoop(t, func(ctx context.Context) error { return c.runAssign(ctx, 7, &assignView{}) })
 		if got := testutil.ToFloat64(c.m.unassigned); got != float64(testRange.Len()) {
 			t.Errorf("unassigned = %v without probers, want %d", got, testRange.Len())
 		}
@@ -104,7 +104,7 @@ func TestReconcileTermStartStampsEpochAndDropsDeparted(t *testing.T) {
 		}
 		f.dir.set(uptime.RoleProber, prober("a", "eu", 1), prober("b", "eu", 1))
 		c := newTestCoordinator(t, f, nil)
-		stop := runLoop(t, func(ctx context.Context) error { return c.runAssign(ctx, 8) })
+		stop := runLoop(t, func(ctx context.Context) error { return c.runAssign(ctx, 8, &assignView{}) })
 
 		stored, puts, deletes := f.assign.snapshot()
 		checkStored(t, stored, 8, "a", "b")
@@ -125,7 +125,7 @@ func TestReconcileUnchangedNotRewritten(t *testing.T) {
 		f := newFakes()
 		f.dir.set(uptime.RoleProber, prober("a", "eu", 1))
 		c := newTestCoordinator(t, f, nil)
-		stop := runLoop(t, func(ctx context.Context) error { return c.runAssign(ctx, 2) })
+		stop := runLoop(t, func(ctx context.Context) error { return c.runAssign(ctx, 2, &assignView{}) })
 		_, puts, _ := f.assign.snapshot()
 
 		changedStats := prober("a", "eu", 1)
@@ -146,7 +146,7 @@ func TestReconcileRetriesFailedWrites(t *testing.T) {
 		f.assign.fail = 2
 		f.dir.set(uptime.RoleProber, prober("a", "eu", 1))
 		c := newTestCoordinator(t, f, nil)
-		stop := runLoop(t, func(ctx context.Context) error { return c.runAssign(ctx, 2) })
+		stop := runLoop(t, func(ctx context.Context) error { return c.runAssign(ctx, 2, &assignView{}) })
 		if stored, _, _ := f.assign.snapshot(); len(stored) != 0 {
 			t.Fatalf("stored %v despite failing puts", stored)
 		}
@@ -199,7 +199,7 @@ func TestReconcileTermStartRestampsUnchangedRanges(t *testing.T) {
 		}
 		f.dir.set(uptime.RoleProber, prober("a", "eu", 1), prober("b", "eu", 1))
 		c := newTestCoordinator(t, f, nil)
-		stop := runLoop(t, func(ctx context.Context) error { return c.runAssign(ctx, 8) })
+		stop := runLoop(t, func(ctx context.Context) error { return c.runAssign(ctx, 8, &assignView{}) })
 		stored, puts, _ := f.assign.snapshot()
 		checkStored(t, stored, 8, "a", "b")
 		if puts != 2 {

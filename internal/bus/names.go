@@ -41,6 +41,17 @@ const (
 // Commands the coordinator answers on jetmon.cmd.coordinator.<verb>.
 const (
 	VerbSiteSync = "site.sync"
+	// VerbEventClose closes one or every open event of a site:
+	// {"blog_id", "check_type" (empty: all), "reason" (default
+	// manual_override), "note", "actor"} -> {"blog_id", "closed"}.
+	VerbEventClose = "event.close"
+	// VerbSiteTrigger has the owning prober check a site now:
+	// {"blog_id"} -> {"blog_id", "node_id", "region", "closed", "result"}.
+	VerbSiteTrigger = "site.trigger"
+	// VerbSitePause and VerbSiteDelete close every open event of a site:
+	// {"blog_id"} -> {"blog_id", "closed"}.
+	VerbSitePause  = "site.pause"
+	VerbSiteDelete = "site.delete"
 )
 
 // ResultSubject is where a prober in region publishes a result of a site in

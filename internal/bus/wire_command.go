@@ -11,6 +11,7 @@ import (
 // is CodeInternal.
 const (
 	CodeBadRequest  = "bad_request"  // the payload was not understood
+	CodeNotFound    = "not_found"    // the command names something that does not exist
 	CodeUnknownVerb = "unknown_verb" // no handler for the verb
 	CodeUnavailable = "unavailable"  // the server is stopping; retry
 	CodeInternal    = "internal"     // the handler failed

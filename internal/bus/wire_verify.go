@@ -25,9 +25,9 @@ type verifyRequestWire struct {
 	Epoch     uint64 `json:"epoch"`
 }
 
-// verifyReplyWire is a vote; timings are whole milliseconds.
-type verifyReplyWire struct {
-	V         int       `json:"v"`
+// voteFields are one vote's fields, shared by a vote reply and the votes of
+// a transition message; timings are whole milliseconds.
+type voteFields struct {
 	Region    string    `json:"region"`
 	NodeID    string    `json:"node_id"`
 	Up        *bool     `json:"up"`
@@ -40,6 +40,12 @@ type verifyReplyWire struct {
 	TLSMs     int64     `json:"tls_ms"`
 	TTFBMs    int64     `json:"ttfb_ms"`
 	CheckedAt time.Time `json:"checked_at"`
+}
+
+// verifyReplyWire is a vote.
+type verifyReplyWire struct {
+	V int `json:"v"`
+	voteFields
 }
 
 const (
@@ -82,8 +88,16 @@ func DecodeVerifyRequest(data []byte) (VerifyRequest, error) {
 // EncodeVerifyReply encodes a veriflier's vote. Timings are truncated to
 // whole milliseconds.
 func EncodeVerifyReply(v uptime.Vote) ([]byte, error) {
-	b, err := json.Marshal(verifyReplyWire{
-		V:         WireVersion,
+	b, err := json.Marshal(verifyReplyWire{V: WireVersion, voteFields: encodeVote(v)})
+	if err != nil {
+		return nil, fmt.Errorf("encode verify reply: %w", err)
+	}
+	return b, nil
+}
+
+// encodeVote flattens a vote.
+func encodeVote(v uptime.Vote) voteFields {
+	return voteFields{
 		Region:    v.Region,
 		NodeID:    v.NodeID,
 		Up:        &v.Up,
@@ -96,11 +110,7 @@ func EncodeVerifyReply(v uptime.Vote) ([]byte, error) {
 		TLSMs:     units(v.TLS, time.Millisecond),
 		TTFBMs:    units(v.TTFB, time.Millisecond),
 		CheckedAt: v.CheckedAt.UTC(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("encode verify reply: %w", err)
 	}
-	return b, nil
 }
 
 // DecodeVerifyReply decodes a vote. Required: v, region, node_id, up and
@@ -110,31 +120,36 @@ func DecodeVerifyReply(data []byte) (uptime.Vote, error) {
 	if err := unmarshal(kindVerifyReply, data, &w, &w.V); err != nil {
 		return uptime.Vote{}, err
 	}
-	if err := requireString(kindVerifyReply, "region", w.Region); err != nil {
+	return decodeVote(kindVerifyReply, w.voteFields)
+}
+
+// decodeVote validates and converts one vote of a message of kind.
+func decodeVote(kind string, w voteFields) (uptime.Vote, error) {
+	if err := requireString(kind, "region", w.Region); err != nil {
 		return uptime.Vote{}, err
 	}
-	if err := requireString(kindVerifyReply, "node_id", w.NodeID); err != nil {
+	if err := requireString(kind, "node_id", w.NodeID); err != nil {
 		return uptime.Vote{}, err
 	}
 	switch {
 	case w.Up == nil:
-		return uptime.Vote{}, malformed(kindVerifyReply, "missing field %q", "up")
+		return uptime.Vote{}, malformed(kind, "missing field %q", "up")
 	case w.CheckedAt.IsZero():
-		return uptime.Vote{}, malformed(kindVerifyReply, "missing field %q", "checked_at")
+		return uptime.Vote{}, malformed(kind, "missing field %q", "checked_at")
 	case w.HTTPCode < 0 || w.HTTPCode > 999:
-		return uptime.Vote{}, malformed(kindVerifyReply, "field %q: %d out of range 0-999", "http_code", w.HTTPCode)
+		return uptime.Vote{}, malformed(kind, "field %q: %d out of range 0-999", "http_code", w.HTTPCode)
 	}
-	if err := requireNonNegative(kindVerifyReply, "error_code", int64(w.ErrorCode)); err != nil {
+	if err := requireNonNegative(kind, "error_code", int64(w.ErrorCode)); err != nil {
 		return uptime.Vote{}, err
 	}
 	v := uptime.Vote{Region: w.Region, NodeID: w.NodeID, Up: *w.Up, HTTPCode: w.HTTPCode, ErrorCode: uptime.ErrorCode(w.ErrorCode)}
-	if err := decodeMillis(kindVerifyReply,
+	if err := decodeMillis(kind,
 		millis{"rtt_ms", w.RTTMs, &v.RTT}, millis{"dns_ms", w.DNSMs, &v.DNS}, millis{"tcp_ms", w.TCPMs, &v.TCP},
 		millis{"tls_ms", w.TLSMs, &v.TLS}, millis{"ttfb_ms", w.TTFBMs, &v.TTFB}); err != nil {
 		return uptime.Vote{}, err
 	}
 	var err error
-	if v.CheckedAt, err = wireTime(kindVerifyReply, "checked_at", w.CheckedAt); err != nil {
+	if v.CheckedAt, err = wireTime(kind, "checked_at", w.CheckedAt); err != nil {
 		return uptime.Vote{}, err
 	}
 	return v, nil

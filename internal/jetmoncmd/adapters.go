@@ -65,6 +65,18 @@ func (a sourceAdapter) ActiveSites(ctx context.Context, r uptime.BucketRange) ([
 	return a.s.ActiveSites(ctx, r)
 }
 
+func (a sourceAdapter) Sites(ctx context.Context, blogIDs []int64) ([]coordinator.SiteRecord, error) {
+	recs, err := a.s.Lookup(ctx, blogIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]coordinator.SiteRecord, len(recs))
+	for i, r := range recs {
+		out[i] = coordinator.SiteRecord(r)
+	}
+	return out, nil
+}
+
 func (a sourceAdapter) ChangedSince(ctx context.Context, since time.Time) ([]coordinator.SiteChange, error) {
 	rows, err := a.s.ChangedSince(ctx, since)
 	if err != nil {
@@ -93,7 +105,11 @@ func (a resultsAdapter) Fetch(ctx context.Context, max int, wait time.Duration) 
 
 func (a resultsAdapter) Rewind(ctx context.Context) error { return a.c.Rewind(ctx) }
 
-type ingestAdapter struct{ in *sqlstore.Ingest }
+// ingestAdapter commits a batch and its incident write in one transaction.
+type ingestAdapter struct {
+	in     *sqlstore.Ingest
+	events eventWriter
+}
 
 func (a ingestAdapter) Watermark(ctx context.Context, consumer string) (uint64, error) {
 	return a.in.Watermark(ctx, consumer)
@@ -104,10 +120,14 @@ func (a ingestAdapter) Commit(ctx context.Context, epoch uint64, b coordinator.I
 	for i, r := range b.Rollups {
 		rollups[i] = sqlstore.Rollup(r)
 	}
-	return fenced(a.in.Commit(ctx, epoch, sqlstore.IngestBatch{
+	inTx, err := a.events.applyInTx(b.Incidents)
+	if err != nil {
+		return err
+	}
+	return storeErr(a.in.CommitWith(ctx, epoch, sqlstore.IngestBatch{
 		Consumer: b.Consumer, FromSeq: b.FromSeq, ToSeq: b.ToSeq, History: b.History,
 		Rollups: rollups, LastChecked: b.LastChecked, SSLExpiry: b.SSLExpiry,
-	}))
+	}, inTx))
 }
 
 type commandsAdapter struct{ s *bus.CommandServer }

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/jetmon-mesh/jetmon/coordinator"
+	"github.com/jetmon-mesh/jetmon/incident"
 	"github.com/jetmon-mesh/jetmon/internal/bus"
 	"github.com/jetmon-mesh/jetmon/internal/cli"
 	"github.com/jetmon-mesh/jetmon/internal/config"
@@ -45,6 +46,9 @@ func addCoordinator(ctx context.Context, rt *cli.Runtime, node *cli.Node) error 
 	}
 	opts, err := coordinatorPorts(rt, js, node.Conn, db)
 	if err != nil {
+		return err
+	}
+	if err := incidentPorts(rt, js, node.Conn, db, &opts); err != nil {
 		return err
 	}
 	opts.Elector = electorAdapter{elector}
@@ -102,17 +106,49 @@ func coordinatorPorts(rt *cli.Runtime, js jetstream.JetStream, nc *nats.Conn, db
 	if err != nil {
 		return coordinator.Opts{}, fmt.Errorf("coordinator: %w", err)
 	}
+	ingestStore := streamAwareIngest{ingestAdapter: ingestAdapter{in: ingest, events: events(rt, db)}, js: js, log: rt.Logger}
 	return coordinator.Opts{
 		NodeID: c.NodeID, Region: c.Region, Logger: rt.Logger, Registerer: rt.Registry,
 		ShutdownTimeout: c.ShutdownTimeout, Fence: fenceAdapter{sqlstore.NewFence(db)},
 		Directory: directory, Assignments: assignments, SiteMirror: mirrorAdapter{mirror},
 		SiteSource: sourceAdapter{sites}, Results: resultsAdapter{results},
-		Ingest:           streamAwareIngest{ingestAdapter: ingestAdapter{ingest}, js: js, log: rt.Logger},
+		Ingest:           ingestStore,
 		Commands:         commandsAdapter{commands},
 		RolloutRange:     uptime.BucketRange{Min: c.RolloutBucketMin, Max: c.RolloutBucketMax},
 		SiteSyncInterval: c.SiteSyncInterval, SiteFullSync: c.SiteFullSync,
 		HistorySuccessSample: c.HistorySuccessSample,
 	}, nil
+}
+
+// events is the node's event writer (LEGACY_STATUS_PROJECTION_ENABLE).
+func events(rt *cli.Runtime, db *sql.DB) eventWriter {
+	return eventWriter{db: db, projection: rt.Config.LegacyStatusProjection, logger: rt.Logger}
+}
+
+// incidentPorts adds the ports and policy of incident decisions to opts:
+// verifliers, the event store, the outbox relay's publisher, on-demand
+// checks and the drift count.
+func incidentPorts(rt *cli.Runtime, js jetstream.JetStream, nc *nats.Conn, db *sql.DB, opts *coordinator.Opts) error {
+	c := rt.Config
+	verifier, err := bus.NewVerifier(nc, bus.VerifierOpts{Logger: rt.Logger})
+	if err != nil {
+		return fmt.Errorf("coordinator: %w", err)
+	}
+	publisher, err := bus.NewTransitionPublisher(js)
+	if err != nil {
+		return fmt.Errorf("coordinator: %w", err)
+	}
+	checks, err := bus.NewCheckClient(nc)
+	if err != nil {
+		return fmt.Errorf("coordinator: %w", err)
+	}
+	w := events(rt, db)
+	opts.Verifier, opts.Publisher, opts.Prober = verifier, publisher, checks
+	opts.Incidents, opts.Outbox, opts.Drift = incidentAdapter{w}, outboxAdapter{w}, driftAdapter{db}
+	opts.Policy = incident.Policy{NumOfChecks: c.NumOfChecks, PeerOfflineLimit: c.PeerOfflineLimit,
+		AlertCooldown: c.AlertCooldown}
+	opts.CheckTimeout = c.NetCommsTimeout
+	return nil
 }
 
 // backlogGauge reports how many results wait for (or are being processed

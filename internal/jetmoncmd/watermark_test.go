@@ -29,7 +29,7 @@ func TestWatermarkFollowsTheStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := streamAwareIngest{ingestAdapter: ingestAdapter{in}, js: js, log: slog.New(slog.DiscardHandler)}
+	a := streamAwareIngest{ingestAdapter: ingestAdapter{in: in}, js: js, log: slog.New(slog.DiscardHandler)}
 	tests := []struct {
 		name     string
 		stream   string
