@@ -1,4 +1,4 @@
-// Command jetmon-agent is the small regional artefact: the prober and
+// Package main is the jetmon-agent command, the small regional artefact: the prober and
 // veriflier roles only. It links neither the MySQL driver, nor nats-server,
 // nor chi.
 package main

@@ -1,4 +1,4 @@
-// Command jetmon is the full Jetmon Mesh binary: every role, `all` (the whole
+// Package main is the jetmon command, the full Jetmon Mesh binary: every role, `all` (the whole
 // mesh in one process on an embedded NATS server) and the operator tools.
 package main
 
