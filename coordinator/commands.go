@@ -2,10 +2,8 @@ package coordinator
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/jetmon-mesh/jetmon/incident"
 	"github.com/jetmon-mesh/jetmon/uptime"
@@ -26,23 +24,6 @@ const (
 	codeUnavailable = "unavailable"
 )
 
-// Limits of operator-supplied strings (transition source and metadata).
-const (
-	maxActorLen = 200
-	maxNoteLen  = 1000
-)
-
-// closeReason reports whether an operator may close an event with r.
-func closeReason(r uptime.Reason) bool {
-	switch r {
-	case uptime.ReasonManualOverride, uptime.ReasonFalseAlarm, uptime.ReasonMaintenanceSwallowed,
-		uptime.ReasonSuperseded, uptime.ReasonAutoTimeout, uptime.ReasonProbeCleared, uptime.ReasonVerifierCleared:
-		return true
-	default:
-		return false
-	}
-}
-
 // commandError is a command failure with its reply code: the command server
 // reads Code.
 type commandError struct{ code, msg string }
@@ -61,15 +42,23 @@ type incidentCommand struct {
 	blogID int64
 	input  incident.Input // CloseInput or TriggerInput; the loop sets the site
 	site   *uptime.Site   // fresher site configuration, when the handler read it
-	reply  chan commandResult
+	// eventID names the one event a close is about (event.close by id);
+	// the loop resolves its check type from the store.
+	eventID int64
+	// pause marks site.pause and site.delete: the site is being
+	// deactivated, so results in flight must not reopen an incident.
+	pause bool
+	reply chan commandResult
 }
 
 // commandResult is the ingest loop's answer: tracked is false when the site
-// had no incident state (nothing was open).
+// had no incident state (nothing was open); alreadyClosed when the event a
+// close named had closed before.
 type commandResult struct {
-	tracked bool
-	closed  int
-	err     error
+	tracked       bool
+	closed        int
+	alreadyClosed bool
+	err           error
 }
 
 // submit hands cmd to the term's ingest loop and waits for its answer.
@@ -93,13 +82,24 @@ func (w *termWork) submit(ctx context.Context, done <-chan struct{}, cmd inciden
 }
 
 // command decides an operator's input in the ingest loop and writes it. A
-// site without state has nothing open: the answer says untracked.
+// site without state has nothing open: the answer says untracked. It
+// returns an error only when the term must end.
 func (inc *incidents) command(ctx context.Context, cmd incidentCommand) error {
+	if cmd.eventID != 0 {
+		return inc.closeEvent(ctx, cmd)
+	}
 	t, ok := inc.sites[cmd.blogID]
 	if !ok {
+		inc.muteIfPaused(cmd)
 		cmd.reply <- commandResult{}
 		return nil
 	}
+	return inc.decideCommand(ctx, cmd, t)
+}
+
+// decideCommand decides cmd for blog's memory t, writes it and answers; a
+// pause mutes the site once its closes committed.
+func (inc *incidents) decideCommand(ctx context.Context, cmd incidentCommand, t tracked) error {
 	if cmd.site != nil {
 		t.site, t.fetched = *cmd.site, inc.c.opts.Now()
 	}
@@ -115,6 +115,7 @@ func (inc *incidents) command(ctx context.Context, cmd incidentCommand) error {
 			closed++
 		}
 	}
+	inc.muteIfPaused(cmd)
 	cmd.reply <- commandResult{tracked: true, closed: closed}
 	return nil
 }
@@ -130,84 +131,6 @@ func withSite(in incident.Input, site uptime.Site) incident.Input {
 		return in
 	default:
 		return in
-	}
-}
-
-// closeRequest is the payload of event.close, site.pause and site.delete
-// (the latter two read blog_id only).
-type closeRequest struct {
-	BlogID    int64  `json:"blog_id"`
-	CheckType string `json:"check_type"` // empty: every open event
-	Reason    string `json:"reason"`     // default manual_override
-	Note      string `json:"note"`
-	Actor     string `json:"actor"`
-}
-
-// closeResponse is the reply of the close commands.
-type closeResponse struct {
-	BlogID int64 `json:"blog_id"`
-	Closed int   `json:"closed"` // events closed; 0 when none was open
-}
-
-// parseEventClose validates an event.close payload.
-func parseEventClose(payload []byte) (int64, incident.CloseInput, error) {
-	var req closeRequest
-	if err := json.Unmarshal(payload, &req); err != nil {
-		return 0, incident.CloseInput{}, cmdErr(codeBadRequest, "payload: %v", err)
-	}
-	reason := uptime.Reason(req.Reason)
-	switch {
-	case req.BlogID <= 0:
-		return 0, incident.CloseInput{}, cmdErr(codeBadRequest, "blog_id must be > 0")
-	case reason != "" && !closeReason(reason):
-		return 0, incident.CloseInput{}, cmdErr(codeBadRequest, "reason %q cannot close an event", req.Reason)
-	case utf8.RuneCountInString(req.Actor) > maxActorLen, utf8.RuneCountInString(req.Note) > maxNoteLen:
-		return 0, incident.CloseInput{}, cmdErr(codeBadRequest, "actor or note too long (%d, %d characters at most)",
-			maxActorLen, maxNoteLen)
-	}
-	source := incident.SourceOperator
-	if req.Actor != "" {
-		source += ":" + req.Actor
-	}
-	return req.BlogID, incident.CloseInput{CheckType: req.CheckType, Reason: reason, Source: source, Note: req.Note}, nil
-}
-
-// parseSiteClose validates a site.pause or site.delete payload: every open
-// event closes as manual_override by the operator.
-func parseSiteClose(payload []byte) (int64, incident.CloseInput, error) {
-	var req closeRequest
-	if err := json.Unmarshal(payload, &req); err != nil {
-		return 0, incident.CloseInput{}, cmdErr(codeBadRequest, "payload: %v", err)
-	}
-	if req.BlogID <= 0 {
-		return 0, incident.CloseInput{}, cmdErr(codeBadRequest, "blog_id must be > 0")
-	}
-	return req.BlogID, incident.CloseInput{Reason: uptime.ReasonManualOverride, Source: incident.SourceOperator}, nil
-}
-
-// closeHandler answers a close command: the ingest loop closes the events,
-// the reply counts them. A blog with nothing open and no row is not_found.
-func (c *Coordinator) closeHandler(w *termWork, done <-chan struct{},
-	parse func([]byte) (int64, incident.CloseInput, error)) CommandHandler {
-	return func(ctx context.Context, payload []byte) ([]byte, error) {
-		blog, in, err := parse(payload)
-		if err != nil {
-			return nil, err
-		}
-		res, err := w.submit(ctx, done, incidentCommand{blogID: blog, input: in})
-		if err != nil {
-			return nil, err
-		}
-		if !res.tracked {
-			recs, err := c.lookup(ctx, []int64{blog})
-			if err != nil {
-				return nil, err
-			}
-			if _, ok := recs[blog]; !ok {
-				return nil, cmdErr(codeNotFound, "blog %d: no site and no open event", blog)
-			}
-		}
-		return json.Marshal(closeResponse{BlogID: blog, Closed: res.closed})
 	}
 }
 

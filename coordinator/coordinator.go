@@ -24,8 +24,8 @@ const (
 	DefaultDriftInterval        = time.Minute
 )
 
-// Opts configures the coordinator role. Every interface field is required;
-// durations and sizes default when zero.
+// Opts configures the coordinator role. Every interface field is required
+// but Events; durations and sizes default when zero.
 type Opts struct {
 	NodeID          string
 	Region          string
@@ -48,6 +48,9 @@ type Opts struct {
 	Publisher   TransitionPublisher // JETMON_DELIVERY
 	Prober      Prober              // on-demand checks (site.trigger)
 	Drift       DriftCounter        // the jetmon_projection_drift gauge
+	// Events reads events by id for event.close with an event_id (the
+	// REST API's close); without it such a close answers unavailable.
+	Events EventReader
 
 	// RolloutRange is the buckets the mesh checks (ROLLOUT_BUCKET_MIN..MAX).
 	RolloutRange uptime.BucketRange

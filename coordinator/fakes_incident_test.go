@@ -16,16 +16,23 @@ import (
 // commits (IngestBatch.Incidents) and IncidentStore.Apply, with its outbox.
 
 // fakeEvents is the fake's incident tables: open events by identity, every
-// write, and the outbox.
+// event by id, every write, and the outbox.
 type fakeEvents struct {
 	mu     sync.Mutex
 	open   map[string]uptime.Event // blog/check_type -> open event
-	writes []IncidentWrite         // committed, in order
+	all    map[int64]uptime.Event  // id -> event as last written (closed ones too)
+	writes []IncidentWrite         // committed, in order (applied changes only)
 	outbox []OutboxRow
-	nextID int64
+	nextID int64 // transition (and outbox row) ids
+	// nextEventID is the last event id assigned by an open.
+	nextEventID int64
+	reads       atomic.Int32 // Event calls
+	readErr     atomic.Bool  // Event fails
 }
 
-func newFakeEvents() *fakeEvents { return &fakeEvents{open: map[string]uptime.Event{}} }
+func newFakeEvents() *fakeEvents {
+	return &fakeEvents{open: map[string]uptime.Event{}, all: map[int64]uptime.Event{}, nextEventID: 100}
+}
 
 func identity(blog int64, checkType string) string { return fmt.Sprint(blog, "/", checkType) }
 
@@ -37,26 +44,64 @@ func (e *fakeEvents) commit(w IncidentWrite) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	open := maps.Clone(e.open)
+	open, all, nextEventID := maps.Clone(e.open), maps.Clone(e.all), e.nextEventID
+	var applied []uptime.Change
 	for _, ch := range w.Changes {
 		id := identity(ch.Event.BlogID, ch.Event.CheckType)
-		_, exists := open[id]
+		cur, exists := open[id]
+		ev := ch.Event
 		switch {
 		case ch.Op == uptime.OpOpen && exists, ch.Op == uptime.OpUpdate && !exists:
 			return fmt.Errorf("%s of %s: %w", ch.Op, id, ErrIncidentConflict)
+		case ch.Op == uptime.OpClose && (!exists || (ev.ID != 0 && ev.ID != cur.ID)):
+			continue // nothing (or another event) open: a no-op
 		case ch.Op == uptime.OpClose:
 			delete(open, id)
+			ev.ID = cur.ID
+		case ch.Op == uptime.OpOpen:
+			nextEventID++
+			ev.ID = nextEventID
+			open[id] = ev
 		default:
-			open[id] = ch.Event
+			ev.ID = cur.ID
+			open[id] = ev
 		}
+		all[ev.ID] = ev
+		applied = append(applied, ch)
 	}
-	e.open = open
+	e.open, e.all, e.nextEventID = open, all, nextEventID
+	w.Changes = applied
 	e.writes = append(e.writes, w)
 	for range w.Changes {
 		e.nextID++
 		e.outbox = append(e.outbox, OutboxRow{ID: e.nextID, TransitionID: e.nextID, Payload: []byte("{}")})
 	}
 	return nil
+}
+
+// Event is EventReader over the fake's events.
+func (e *fakeEvents) Event(_ context.Context, id int64) (uptime.Event, bool, error) {
+	e.reads.Add(1)
+	if e.readErr.Load() {
+		return uptime.Event{}, false, errBoom
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ev := range e.open {
+		if ev.ID == id {
+			return ev, true, nil
+		}
+	}
+	ev, ok := e.all[id]
+	return ev, ok, nil
+}
+
+// openEvent returns the open event of blog's checkType.
+func (e *fakeEvents) openEvent(blog int64, checkType string) (uptime.Event, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ev, ok := e.open[identity(blog, checkType)]
+	return ev, ok
 }
 
 // changes returns every committed change, in order.

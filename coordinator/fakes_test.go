@@ -78,7 +78,7 @@ func newTestCoordinator(t *testing.T, f *fakes, mod func(*Opts)) *Coordinator {
 		SiteMirror: f.mirror, SiteSource: f.source, Results: f.results, Ingest: f.ingest,
 		Commands: f.commands, RolloutRange: testRange,
 		Verifier: f.verifier, Incidents: f.incidents, Outbox: fakeOutbox{f.events}, Publisher: f.publisher,
-		Prober: f.prober, Drift: f.drift, VerifyWorkers: 4,
+		Prober: f.prober, Drift: f.drift, Events: f.events, VerifyWorkers: 4,
 	}
 	if mod != nil {
 		mod(&opts)

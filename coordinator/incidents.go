@@ -37,6 +37,9 @@ type incidents struct {
 	c     *Coordinator
 	w     *termWork
 	sites map[int64]tracked
+	// muted are sites paused or deleted by command, with the end of their
+	// grace: their results checked before it decide nothing.
+	muted map[int64]time.Time
 	// overflow are confirmations answered with no votes because the
 	// verification queue was full; the next drain decides them.
 	overflow []verifyOutcome
@@ -64,7 +67,7 @@ func newDecided(now time.Time) *decided {
 // restoreIncidents rebuilds the term's incident state from the store's open
 // events and their sites' rows. It reports false when ctx ended first.
 func (c *Coordinator) restoreIncidents(ctx context.Context, w *termWork) (*incidents, bool) {
-	inc := &incidents{c: c, w: w, sites: map[int64]tracked{}}
+	inc := &incidents{c: c, w: w, sites: map[int64]tracked{}, muted: map[int64]time.Time{}}
 	var open []uptime.Event
 	if !c.retry(ctx, "read open events", func(ctx context.Context) error {
 		var err error
@@ -120,13 +123,21 @@ func (c *Coordinator) lookup(ctx context.Context, blogIDs []int64) (map[int64]Si
 // decideBatch feeds a batch's results, in stream order, to the state
 // machine as check inputs. It reads the sites it needs first: sites with
 // state whose configuration is old, and untracked sites that fail or whose
-// result would change something (an advisory). An untracked site without
-// an active row decides nothing.
+// result would change something (an advisory). A site whose row was read
+// inactive or absent decides nothing (its open events stay as they are),
+// and neither do the results of a paused site within its grace.
 func (inc *incidents) decideBatch(ctx context.Context, results []uptime.ProbeResult) (*decided, error) {
 	now := inc.c.opts.Now()
-	records, err := inc.c.lookup(ctx, inc.lookupsFor(results, now))
+	results = inc.unmuted(results, now)
+	asked := inc.lookupsFor(results, now)
+	records, err := inc.c.lookup(ctx, asked)
 	if err != nil {
 		return nil, err
+	}
+	for _, id := range asked {
+		if _, ok := records[id]; !ok {
+			records[id] = SiteRecord{} // no row: as an inactive one
+		}
 	}
 	d := newDecided(now)
 	for _, r := range results {
@@ -171,19 +182,23 @@ func (inc *incidents) lookupsFor(results []uptime.ProbeResult, now time.Time) []
 }
 
 // current is blog's memory as the decisions of d left it; ok is false for
-// an untracked site that was not read or has no active row.
+// a site whose row was read and is inactive (or absent), and for an
+// untracked site that was not read.
 func (inc *incidents) current(d *decided, blog int64, records map[int64]SiteRecord, now time.Time) (tracked, bool) {
+	rec, read := records[blog]
+	if read && !rec.Active {
+		return tracked{}, false
+	}
 	if t, ok := d.next[blog]; ok {
 		return t, true
 	}
-	rec, read := records[blog]
 	if t, ok := inc.sites[blog]; ok {
 		if read {
 			t.site, t.fetched = rec.Site, now
 		}
 		return t, true
 	}
-	if !read || !rec.Active {
+	if !read {
 		return tracked{}, false
 	}
 	return tracked{state: incident.Restore(blog, nil, rec.LastCheckedAt, rec.LastAlertSentAt),

@@ -172,8 +172,8 @@ func (c *Coordinator) handlers(done <-chan struct{}, w *termWork, syncNow chan<-
 	return map[string]CommandHandler{
 		verbSiteSync:    siteSyncHandler(done, syncNow),
 		verbEventClose:  c.closeHandler(w, done, parseEventClose),
-		verbSitePause:   c.closeHandler(w, done, parseSiteClose),
-		verbSiteDelete:  c.closeHandler(w, done, parseSiteClose),
+		verbSitePause:   c.closeHandler(w, done, siteCloseParser(notePaused)),
+		verbSiteDelete:  c.closeHandler(w, done, siteCloseParser(noteDeleted)),
 		verbSiteTrigger: c.triggerHandler(w, done),
 	}
 }

@@ -214,6 +214,14 @@ type IncidentStore interface {
 	Apply(ctx context.Context, epoch uint64, w IncidentWrite) error
 }
 
+// EventReader reads one event by id (internal/eventstore), for the
+// commands that name an event (event.close with an event_id).
+type EventReader interface {
+	// Event returns the event with id, open or closed; found is false when
+	// no event the mesh manages has that id.
+	Event(ctx context.Context, id int64) (ev uptime.Event, found bool, err error)
+}
+
 // CommandHandler answers one command verb's payload.
 type CommandHandler func(ctx context.Context, payload []byte) ([]byte, error)
 

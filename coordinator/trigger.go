@@ -73,10 +73,11 @@ func reportOf(r uptime.Result) checkReport {
 // result.
 func (c *Coordinator) triggerHandler(w *termWork, done <-chan struct{}) CommandHandler {
 	return func(ctx context.Context, payload []byte) ([]byte, error) {
-		blog, _, err := parseSiteClose(payload)
+		req, err := parseCloseRequest(payload)
 		if err != nil {
 			return nil, err
 		}
+		blog := req.BlogID
 		recs, err := c.lookup(ctx, []int64{blog})
 		if err != nil {
 			return nil, err

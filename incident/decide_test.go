@@ -299,3 +299,43 @@ func TestNotifications(t *testing.T) {
 			status: runningStatus},
 	})
 }
+
+// event.close by event id (the REST API's close): only the open event of
+// that id closes; a newer event of the same identity is left alone.
+func TestCloseByEventID(t *testing.T) {
+	t.Parallel()
+	seemsDown := ev(uptime.CheckTypeHTTP, uptime.SeveritySeemsDown, uptime.StateSeemsDown) // id 7
+	degraded := ev(uptime.CheckTypeTLSExpiry, uptime.SeverityDegraded, uptime.StateDegraded)
+	degraded.ID = 8
+	tests := map[string]struct {
+		in   incident.CloseInput
+		want []string
+	}{
+		"the open event of that id closes": {in: incident.CloseInput{CheckType: uptime.CheckTypeHTTP, EventID: 7},
+			want: []string{"close http Seems Down/3>Resolved manual_override operator"}},
+		"an id without a check type finds its event": {in: incident.CloseInput{EventID: 8},
+			want: []string{"close tls_expiry Degraded/2>Resolved manual_override operator notify:advisory"}},
+		"an older event's id leaves the newer one open": {in: incident.CloseInput{CheckType: uptime.CheckTypeHTTP, EventID: 6}},
+		"an id of another check type closes nothing":    {in: incident.CloseInput{CheckType: uptime.CheckTypeHTTP, EventID: 8}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := incident.Restore(blog, []uptime.Event{seemsDown, degraded}, at(1), time.Time{})
+			next, changes, _ := incident.Decide(s, tc.in, incident.DefaultPolicy(), at(2))
+			var got []string
+			for _, c := range changes {
+				got = append(got, summary(c))
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("changes %q, want %q", got, tc.want)
+			}
+			if len(changes) == 1 && changes[0].Event.ID != tc.in.EventID {
+				t.Errorf("closed event id %d, want %d", changes[0].Event.ID, tc.in.EventID)
+			}
+			if len(next.Open) != 2-len(changes) {
+				t.Errorf("%d events open after, want %d", len(next.Open), 2-len(changes))
+			}
+		})
+	}
+}

@@ -36,6 +36,11 @@ type CloseInput struct {
 	// CheckType is the event to close; empty closes every open event of the
 	// site. No open event is an idempotent success with no changes.
 	CheckType string
+	// EventID, when not zero, closes only the open event with this id: when
+	// the event asked about has closed and another of its identity opened
+	// since, the newer one stays open and nothing changes. The caller must
+	// know the open events' ids (Restore keeps the store's).
+	EventID int64
 	// Reason defaults to manual_override.
 	Reason uptime.Reason
 	// Source is the transitions' source, e.g. "operator:<actor>"; default

@@ -8,7 +8,8 @@ import (
 )
 
 // operatorClose closes one open event, or all of them, on an operator's
-// command. Closing what is not open is an idempotent success: no changes.
+// command; with an EventID, only the open event of that id. Closing what is
+// not open is an idempotent success: no changes.
 func (d *decision) operatorClose(in CloseInput) bool {
 	reason := in.Reason
 	if reason == "" {
@@ -24,7 +25,7 @@ func (d *decision) operatorClose(in CloseInput) bool {
 	}
 	for _, ct := range types {
 		ev, open := d.s.Open[ct]
-		if !open {
+		if !open || (in.EventID != 0 && ev.ID != in.EventID) {
 			continue
 		}
 		meta := map[string]any{}

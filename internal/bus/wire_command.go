@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Command reply error codes. Handlers choose a code by returning an error
@@ -82,7 +83,9 @@ func commandErrorOf(err error) *CommandError {
 	}
 	var coded interface{ Code() string }
 	if errors.As(err, &coded) && coded.Code() != "" {
-		return &CommandError{Code: coded.Code(), Message: err.Error()}
+		// The reply carries the code on its own; a message that starts with
+		// it would read "code: code: ..." once CommandError formats it.
+		return &CommandError{Code: coded.Code(), Message: strings.TrimPrefix(err.Error(), coded.Code()+": ")}
 	}
 	return &CommandError{Code: CodeInternal, Message: err.Error()}
 }

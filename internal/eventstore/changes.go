@@ -183,7 +183,8 @@ func (a *applier) update(ctx context.Context, c uptime.Change) (step, error) {
 	return step{event: after, transition: tr, write: true}, nil
 }
 
-// close ends the open event of c's identity; without one it does nothing.
+// close ends the open event of c's identity; without one, or when c names
+// another event (c.Event.ID set and different), it does nothing.
 func (a *applier) close(ctx context.Context, c uptime.Change) (step, error) {
 	cur, found, err := lockOpen(ctx, a.tx, c.Event.BlogID, c.Event.CheckType)
 	if err != nil {
@@ -192,6 +193,12 @@ func (a *applier) close(ctx context.Context, c uptime.Change) (step, error) {
 	if !found {
 		a.store.logger.Debug("close without an open event ignored", "component", "eventstore",
 			"blog_id", c.Event.BlogID, "check_type", c.Event.CheckType, "reason", c.Transition.Reason)
+		return step{}, nil
+	}
+	if c.Event.ID != 0 && cur.ID != c.Event.ID {
+		a.store.logger.Warn("close of an event that is no longer open ignored", "component", "eventstore",
+			"blog_id", c.Event.BlogID, "check_type", c.Event.CheckType, "incident_id", c.Event.ID,
+			"open_event_id", cur.ID, "reason", c.Transition.Reason)
 		return step{}, nil
 	}
 	tr := baseTransition(c)

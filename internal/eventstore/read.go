@@ -45,6 +45,30 @@ func (s *Store) OpenEvents(ctx context.Context) ([]uptime.Event, error) {
 	return out, nil
 }
 
+// Event returns the event with id, open or closed; found is false when no
+// event the mesh manages (endpoint and discriminator empty) has that id.
+// Commands that name an event by id (the REST API's close) resolve it here.
+func (s *Store) Event(ctx context.Context, id int64) (ev uptime.Event, found bool, err error) {
+	row := s.db.QueryRowContext(ctx, "SELECT "+eventColumns+`, ended_at, resolution_reason FROM jetmon_events
+		WHERE id = ? AND endpoint_id IS NULL AND discriminator IS NULL`, id)
+	var (
+		ended      sql.NullTime
+		resolution sql.NullString
+	)
+	ev, err = scanEvent(row, &ended, &resolution)
+	if errors.Is(err, sql.ErrNoRows) {
+		return uptime.Event{}, false, nil
+	}
+	if err != nil {
+		return uptime.Event{}, false, fmt.Errorf("read event %d: %w", id, err)
+	}
+	if ended.Valid {
+		ev.EndedAt = ended.Time.UTC()
+	}
+	ev.ResolutionReason = uptime.Reason(resolution.String)
+	return ev, true, nil
+}
+
 // lockOpen reads the open event of (blogID, checkType) under an exclusive
 // row lock held until tx ends; found is false when there is none.
 func lockOpen(ctx context.Context, tx *sql.Tx, blogID int64, checkType string) (ev uptime.Event, found bool, err error) {
@@ -68,15 +92,17 @@ func dedupKey(blogID int64, checkType string) string {
 	return strconv.FormatInt(blogID, 10) + ":0:" + checkType + ":"
 }
 
-// scanEvent scans one row of eventColumns.
-func scanEvent(row interface{ Scan(dest ...any) error }) (uptime.Event, error) {
+// scanEvent scans one row of eventColumns, then into extra the columns
+// that follow them.
+func scanEvent(row interface{ Scan(dest ...any) error }, extra ...any) (uptime.Event, error) {
 	var (
 		ev    uptime.Event
 		sev   uint8
 		state string
 		meta  []byte
 	)
-	if err := row.Scan(&ev.ID, &ev.BlogID, &ev.CheckType, &sev, &state, &ev.StartedAt, &meta); err != nil {
+	dest := append([]any{&ev.ID, &ev.BlogID, &ev.CheckType, &sev, &state, &ev.StartedAt, &meta}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return uptime.Event{}, fmt.Errorf("scan event: %w", err)
 	}
 	ev.Severity, ev.State = uptime.Severity(sev), uptime.State(state)

@@ -119,7 +119,10 @@ func (s *Store) Apply(ctx context.Context, epoch uint64, changes []uptime.Change
 //   - OpClose ends the open event of the identity (ended_at = the
 //     transition's time, resolution_reason = its reason) and writes a
 //     transition to Resolved with no severity after. Closing an identity
-//     with no open event is an idempotent success that writes nothing.
+//     with no open event is an idempotent success that writes nothing, and
+//     so is a close whose Event.ID is set but differs from the open
+//     event's: the event it meant has closed and a newer one of the same
+//     identity opened since, which it must not close.
 //
 // Then it writes the legacy projection of every blog an HTTP change touched
 // (when enabled), last_alert_sent_at from alertsSent (a zero time clears

@@ -24,7 +24,10 @@ const backlogInterval = 5 * time.Second
 
 // assetOpts sizes the mesh's streams and buckets from config.
 func assetOpts(c config.Config) bus.AssetOpts {
-	return bus.AssetOpts{Replicas: c.NATS.Replicas, NodeTTL: c.NodeTTL, LeaderTTL: c.LeaderTTL}
+	return bus.AssetOpts{Replicas: c.NATS.Replicas, NodeTTL: c.NodeTTL, LeaderTTL: c.LeaderTTL,
+		// Longer than the slowest send, so a job is not redelivered while
+		// its first deliverer still waits on the receiver.
+		DeliveryAckWait: 2 * c.DeliveryTimeout}
 }
 
 // addCoordinator creates the mesh's streams and buckets (idempotent), then
@@ -145,6 +148,7 @@ func incidentPorts(rt *cli.Runtime, js jetstream.JetStream, nc *nats.Conn, db *s
 	w := events(rt, db)
 	opts.Verifier, opts.Publisher, opts.Prober = verifier, publisher, checks
 	opts.Incidents, opts.Outbox, opts.Drift = incidentAdapter{w}, outboxAdapter{w}, driftAdapter{db}
+	opts.Events = incidentAdapter{w}
 	opts.Policy = incident.Policy{NumOfChecks: c.NumOfChecks, PeerOfflineLimit: c.PeerOfflineLimit,
 		AlertCooldown: c.AlertCooldown}
 	opts.CheckTimeout = c.NetCommsTimeout

@@ -101,6 +101,16 @@ func (a incidentAdapter) Apply(ctx context.Context, epoch uint64, w coordinator.
 	return storeErr(err)
 }
 
+// Event is coordinator.EventReader: one event by id, for event.close with
+// an event_id.
+func (a incidentAdapter) Event(ctx context.Context, id int64) (uptime.Event, bool, error) {
+	store, err := a.w.store(coordinator.IncidentWrite{})
+	if err != nil {
+		return uptime.Event{}, false, err
+	}
+	return store.Event(ctx, id)
+}
+
 // outboxAdapter is coordinator.Outbox.
 type outboxAdapter struct{ w eventWriter }
 

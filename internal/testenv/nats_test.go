@@ -85,6 +85,16 @@ func TestStartClusterForms(t *testing.T) {
 	}
 }
 
+// Deadlines of TestClusterStreamSurvivesLeaderKill's steps, each its own:
+// one budget shared by the whole test ran out on a loaded box. A failover
+// whose leadership hand-over was lost waits for a raft election timeout (4
+// to 9 s in nats-server) and a restarted node must catch up first; under
+// -race on a loaded 2-core box either can take many seconds.
+const (
+	clusterStep     = 30 * time.Second // create, catch up, publish with a leader, read back
+	clusterFailover = 45 * time.Second // a new stream leader after the old one was killed
+)
+
 // TestClusterStreamSurvivesLeaderKill kills the leader of an R3 stream while
 // a publisher writes to it with message ids and retries, restarts that node,
 // then kills the next leader and writes on: the stream holds every message
@@ -97,44 +107,65 @@ func TestClusterStreamSurvivesLeaderKill(t *testing.T) {
 	if err != nil {
 		t.Fatalf("jetstream: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
 	cfg := jetstream.StreamConfig{Name: "KILL", Subjects: []string{"kill.>"}, Replicas: 3}
-	if _, err := js.CreateStream(ctx, cfg); err != nil {
+	if _, err := js.CreateStream(stepCtx(t, clusterStep), cfg); err != nil {
 		t.Fatalf("create stream: %v", err)
 	}
-	if err := c.WaitStreamCurrent(ctx, "KILL"); err != nil {
+	if err := c.WaitStreamCurrent(stepCtx(t, clusterStep), "KILL"); err != nil {
 		t.Fatal(err)
 	}
 
 	const total = 90
 	var p publisher
 	done := make(chan error, 1)
-	go func() { done <- p.publish(ctx, js, 0, 2*total/3) }()
-	if err := waitUntil(ctx, func() bool { return p.published.Load() >= total/3 }); err != nil {
-		t.Fatalf("publisher stuck: %v", err)
+	pubCtx := stepCtx(t, clusterStep+clusterFailover) // its writes span the failover
+	go func() { done <- p.publish(pubCtx, js, 0, 2*total/3) }()
+	if err := waitUntil(stepCtx(t, clusterStep), func() bool { return p.published.Load() >= total/3 }); err != nil {
+		t.Fatalf("publisher stuck at %d: %v", p.published.Load(), err)
 	}
-	leader := c.StreamLeader("KILL")
-	if leader < 0 {
-		t.Fatal("no stream leader")
-	}
-	c.Kill(leader)
+	leader := killLeader(t, c)
 	if err := <-done; err != nil {
 		t.Fatalf("publish while killing the leader: %v", err)
 	}
-	assertExactlyOnce(ctx, t, js, 2*total/3)
+	assertExactlyOnce(stepCtx(t, clusterStep), t, js, 2*total/3)
 
+	restarted := time.Now()
 	c.Restart(leader)
-	if err := c.WaitStreamCurrent(ctx, "KILL"); err != nil {
+	if err := c.WaitStreamCurrent(stepCtx(t, clusterStep), "KILL"); err != nil {
 		t.Fatalf("after restart of node %d: %v", leader, err)
 	}
-	second := c.StreamLeader("KILL")
-	c.Kill(second)
-	if err := p.publish(ctx, js, 2*total/3, total); err != nil {
+	t.Logf("n%d restarted and current in %v", leader+1, time.Since(restarted).Round(time.Millisecond))
+	second := killLeader(t, c)
+	if err := p.publish(stepCtx(t, clusterStep), js, 2*total/3, total); err != nil {
 		t.Fatalf("publish with nodes %d and the restarted %d: %v", 3-leader-second, leader, err)
 	}
-	assertExactlyOnce(ctx, t, js, total)
+	assertExactlyOnce(stepCtx(t, clusterStep), t, js, total)
 	t.Logf("killed n%d, restarted it, killed n%d; %d publish retries", leader+1, second+1, p.retries.Load())
+}
+
+// killLeader kills the node leading stream KILL and waits for its
+// successor; it returns the killed node.
+func killLeader(t *testing.T, c *testenv.Cluster) int {
+	t.Helper()
+	leader, err := c.WaitStreamLeader(stepCtx(t, clusterStep), "KILL", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Kill(leader)
+	killed := time.Now()
+	next, err := c.WaitStreamLeader(stepCtx(t, clusterFailover), "KILL", leader)
+	if err != nil {
+		t.Fatalf("no new leader after killing node %d: %v", leader, err)
+	}
+	t.Logf("n%d leads %v after n%d was killed", next+1, time.Since(killed).Round(time.Millisecond), leader+1)
+	return leader
+}
+
+// stepCtx is a context for one step of a test, ending after d at most.
+func stepCtx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // publisher writes numbered messages with a message id each, retrying

@@ -204,8 +204,12 @@ func (c *Cluster) Connect(t testing.TB, opts ...nats.Option) *nats.Conn {
 	return nc
 }
 
-// Kill stops node i gracefully (its raft leaderships are handed over
-// first) and waits until it is down.
+// Kill stops node i gracefully and waits until it is down. The node steps
+// its raft leaderships down on the way out, and a peer usually takes over
+// at once; but the hand-over is not waited for, and when it is lost the
+// peers elect a new leader only after their election timeout (4 to 9 s in
+// nats-server, more on a loaded machine). Wait for the successor with
+// WaitStreamLeader rather than assuming a quick one.
 func (c *Cluster) Kill(i int) {
 	c.t.Helper()
 	if c.stops[i] == nil {
@@ -240,6 +244,23 @@ func (c *Cluster) StreamLeader(stream string) int {
 		}
 	}
 	return -1
+}
+
+// WaitStreamLeader waits until a running node other than node not leads
+// stream (in the default account) and returns it; pass -1 to accept any.
+func (c *Cluster) WaitStreamLeader(ctx context.Context, stream string, not int) (int, error) {
+	leader := -1
+	err := pollNATS(ctx, 50*time.Millisecond, func() (bool, error) {
+		leader = c.StreamLeader(stream)
+		if leader < 0 || leader == not {
+			return false, fmt.Errorf("stream %s led by node %d", stream, leader)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return -1, err
+	}
+	return leader, nil
 }
 
 // WaitJSReady waits until the JetStream meta leader answers an account

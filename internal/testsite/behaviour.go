@@ -54,8 +54,10 @@ const (
 	KindHead405 Kind = "head_405"
 	// KindHeadHang never answers HEAD and answers GET with 200.
 	KindHeadHang Kind = "head_hang"
-	// KindByClient answers Behaviour.Clients[client IP], or Status (503 when
-	// zero) for clients not listed.
+	// KindByClient answers Behaviour.Clients[client IP] at once, or Status
+	// (503 when zero) for clients not listed, after Behaviour.Delay when set:
+	// a site that is down (or slow, or both) for everyone but the listed
+	// clients.
 	KindByClient Kind = "by_client"
 )
 
@@ -70,7 +72,7 @@ const MaxDelay = 10 * time.Minute
 type Behaviour struct {
 	Kind     Kind
 	Status   int            // KindStatus: the code; KindSlow: the code after the delay; KindByClient: the default
-	Delay    time.Duration  // KindSlow
+	Delay    time.Duration  // KindSlow; KindByClient: before answering clients not listed (0: none)
 	Keyword  string         // keyword kinds; DefaultKeyword when empty
 	Location string         // KindRedirect: absolute URL or absolute path
 	Clients  map[string]int // KindByClient: client IP address to status code
@@ -141,9 +143,13 @@ func validateSlow(b Behaviour) (Behaviour, error) {
 }
 
 func validateByClient(b Behaviour) (Behaviour, error) {
-	c := Behaviour{Kind: KindByClient, Status: cmp.Or(b.Status, 503), Clients: make(map[string]int, len(b.Clients))}
+	c := Behaviour{Kind: KindByClient, Status: cmp.Or(b.Status, 503), Delay: b.Delay,
+		Clients: make(map[string]int, len(b.Clients))}
 	if err := validStatus("status", c.Status); err != nil {
 		return c, err
+	}
+	if b.Delay < 0 || b.Delay > MaxDelay {
+		return c, fmt.Errorf("delay %s: %w: want [0, %s]", b.Delay, ErrInvalid, MaxDelay)
 	}
 	for ip, code := range b.Clients {
 		addr, err := netip.ParseAddr(ip)
@@ -184,9 +190,19 @@ const (
 	TLSSelfSigned TLSVariant = "self-signed" // not signed by the CA
 	TLSWrongHost  TLSVariant = "wrong-host"  // CA-signed for wrong-host.invalid only
 	TLS11         TLSVariant = "tls11"       // valid certificate, TLS 1.0-1.1 only
+	// TLSExpiringSoon is CA-signed like valid, with NotAfter
+	// ExpiringSoonAfter after the fleet was created: a certificate a
+	// monitor should warn about (a Degraded tls_expiry advisory), while
+	// every check of it succeeds.
+	TLSExpiringSoon TLSVariant = "expiring-soon"
 )
+
+// ExpiringSoonAfter is how long after New the expiring-soon certificate
+// expires: five days and an hour, so that whole days until expiry (floor of
+// hours / 24) read 5 for the fleet's first hour.
+const ExpiringSoonAfter = 5*24*time.Hour + time.Hour
 
 // TLSVariants returns every variant, in the order of their dedicated ports.
 func TLSVariants() []TLSVariant {
-	return []TLSVariant{TLSValid, TLSExpired, TLSSelfSigned, TLSWrongHost, TLS11}
+	return []TLSVariant{TLSValid, TLSExpired, TLSSelfSigned, TLSWrongHost, TLS11, TLSExpiringSoon}
 }

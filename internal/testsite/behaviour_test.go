@@ -126,6 +126,21 @@ func TestBehaviours(t *testing.T) {
 					from2.code, from2.err, from1.code, from1.err)
 			}
 		}},
+		"by-client-delay": {testsite.Behaviour{Kind: testsite.KindByClient, Clients: map[string]int{"127.0.0.2": 503},
+			Status: 200, Delay: time.Minute}, func(t *testing.T, u string) {
+			listed := do(t, client(5*time.Second, net.IPv4(127, 0, 0, 2), nil), http.MethodGet, u, "")
+			other := do(t, client(200*time.Millisecond, net.IPv4(127, 0, 0, 1), nil), http.MethodGet, u, "")
+			if listed.code != 503 || !isTimeout(other.err) {
+				t.Errorf("listed client %d (%v), other client %d (%v); want 503 at once and a timeout",
+					listed.code, listed.err, other.code, other.err)
+			}
+		}},
+		"by-client-delay-answers": {testsite.Behaviour{Kind: testsite.KindByClient, Status: 200, Delay: 150 * time.Millisecond},
+			func(t *testing.T, u string) {
+				if r := get(t, u); r.code != 200 || r.duration < 150*time.Millisecond {
+					t.Errorf("got %d after %s, want 200 after >= 150ms", r.code, r.duration)
+				}
+			}},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -181,7 +196,11 @@ func TestValidate(t *testing.T) {
 		"relative location":   {in: testsite.Behaviour{Kind: testsite.KindRedirect, Location: "elsewhere"}, wantErr: true},
 		"bad client ip":       {in: testsite.Behaviour{Kind: testsite.KindByClient, Clients: map[string]int{"nope": 200}}, wantErr: true},
 		"bad client status":   {in: testsite.Behaviour{Kind: testsite.KindByClient, Clients: map[string]int{"::1": 700}}, wantErr: true},
-		"unknown kind":        {in: testsite.Behaviour{Kind: "explode"}, wantErr: true},
+		"by_client keeps delay": {in: testsite.Behaviour{Kind: testsite.KindByClient, Delay: time.Second},
+			want: testsite.Behaviour{Kind: testsite.KindByClient, Status: 503, Delay: time.Second}},
+		"by_client negative delay": {in: testsite.Behaviour{Kind: testsite.KindByClient, Delay: -time.Second}, wantErr: true},
+		"by_client delay too long": {in: testsite.Behaviour{Kind: testsite.KindByClient, Delay: time.Hour}, wantErr: true},
+		"unknown kind":             {in: testsite.Behaviour{Kind: "explode"}, wantErr: true},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -47,6 +47,7 @@ func TestControlFlipsBehaviourAtRuntime(t *testing.T) {
 		{"set slow", http.MethodPut, `{"behaviour":"slow","delay_ms":20,"status":201}`, 200, 201, true},
 		{"reset", http.MethodDelete, "", 204, 200, false},
 		{"set by client", http.MethodPut, `{"behaviour":"by_client","clients":{"127.0.0.1":418}}`, 200, 418, true},
+		{"set by client with delay", http.MethodPut, `{"behaviour":"by_client","status":202,"delay_ms":20}`, 200, 202, true},
 		{"reset all", http.MethodDelete, "", 204, 200, false},
 	}
 	for _, s := range steps {

@@ -12,7 +12,7 @@
 //
 // The control API lives under /_control/ on the main listener, or only on
 // [Opts.ControlAddr] when that is set. TLS variants (valid, expired,
-// self-signed, wrong-host, tls11) come from a CA generated in memory by
+// self-signed, wrong-host, tls11, expiring-soon) come from a CA generated in memory by
 // [New]; the fleet serves HTTP/1.1 only, so every behaviour can hijack its
 // connection.
 //

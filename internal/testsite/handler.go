@@ -99,7 +99,11 @@ func serveContent(w http.ResponseWriter, r *http.Request, site string, b Behavio
 		}
 		writePage(w, http.StatusOK, site, b, "")
 	case KindByClient:
-		writePage(w, b.statusFor(r.RemoteAddr), site, b, "")
+		code, listed := b.statusFor(r.RemoteAddr)
+		if !listed && b.Delay > 0 && !sleep(r.Context(), b.Delay) {
+			return
+		}
+		writePage(w, code, site, b, "")
 	default:
 		writePage(w, http.StatusOK, site, b, "")
 	}
@@ -144,17 +148,19 @@ func redirect(w http.ResponseWriter, location string) {
 	w.WriteHeader(http.StatusFound)
 }
 
-func (b Behaviour) statusFor(remoteAddr string) int {
+// statusFor is KindByClient's status for a client and whether the client
+// is listed.
+func (b Behaviour) statusFor(remoteAddr string) (int, bool) {
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
 		host = remoteAddr
 	}
 	if addr, err := netip.ParseAddr(host); err == nil {
 		if code, ok := b.Clients[addr.Unmap().String()]; ok {
-			return code
+			return code, true
 		}
 	}
-	return b.Status
+	return b.Status, false
 }
 
 // sleep waits d and reports whether it did (false: ctx ended first).

@@ -44,11 +44,23 @@ func TestTLSVariants(t *testing.T) {
 				t.Errorf("got %v, want a hostname error", err)
 			}
 		}},
+		testsite.TLSExpiringSoon: {check: func(t *testing.T, st tls.ConnectionState, err error) {
+			if err != nil || len(st.PeerCertificates) == 0 {
+				t.Fatalf("got %v; want a verified handshake", err)
+			}
+			until := time.Until(st.PeerCertificates[0].NotAfter)
+			if until <= 5*24*time.Hour || until > testsite.ExpiringSoonAfter {
+				t.Errorf("certificate expires in %v, want between 5 days and %v", until, testsite.ExpiringSoonAfter)
+			}
+		}},
 		testsite.TLS11: {min: tls.VersionTLS10, check: func(t *testing.T, st tls.ConnectionState, err error) {
 			if err != nil || st.Version != tls.VersionTLS11 {
 				t.Errorf("got %v, version %x; want TLS 1.1 negotiated", err, st.Version)
 			}
 		}},
+	}
+	if len(tests) != len(testsite.TLSVariants()) {
+		t.Errorf("%d variants tested, want all %d", len(tests), len(testsite.TLSVariants()))
 	}
 	for v, tt := range tests {
 		t.Run(string(v)+"/own port", func(t *testing.T) {

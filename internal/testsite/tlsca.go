@@ -82,6 +82,9 @@ func newCertSet(now time.Time, ips []net.IP) (*certSet, error) {
 	expired := good
 	expired.notBefore, expired.notAfter = now.AddDate(0, 0, -30), now.AddDate(0, 0, -1)
 	specs[TLSExpired] = expired
+	soon := good
+	soon.notAfter = now.Add(ExpiringSoonAfter)
+	specs[TLSExpiringSoon] = soon
 	self := good
 	self.selfSign = true
 	specs[TLSSelfSigned] = self
