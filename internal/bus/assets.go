@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// AssetOpts sizes the streams, consumer and KV buckets EnsureAssets
+// AssetOpts sizes the streams, consumers and KV buckets EnsureAssets
 // creates. Zero fields take the defaults noted.
 type AssetOpts struct {
 	Replicas        int           // NATS_REPLICAS: 1 (default) on one node, 3 on a cluster
@@ -20,16 +20,26 @@ type AssetOpts struct {
 	ResultsMaxBytes int64         // JETMON_RESULTS MaxBytes, default 1 GiB
 	IngestBatch     int           // MaxAckPending of consumer "coordinator", default 1000
 	AckWait         time.Duration // AckWait of consumer "coordinator", default 30s (short in tests)
+	// DeliveryAckWait is the AckWait of the four JETMON_DELIVERY consumers
+	// and of "dead-letters", default 60s: longer than a send's timeout.
+	DeliveryAckWait time.Duration
+	// DeliveryMaxDeliver is the MaxDeliver of consumers fanout, webhook and
+	// alert, default 20; -1 is unlimited. Consumer wpcom is always
+	// unlimited (deferrals while the WPCOM breaker is open must never
+	// dead-letter a notification).
+	DeliveryMaxDeliver int
 }
 
 // Defaults of AssetOpts.
 const (
-	DefaultNodeTTL         = 10 * time.Second
-	DefaultLeaderTTL       = 10 * time.Second
-	DefaultResultsMaxAge   = 24 * time.Hour
-	DefaultResultsMaxBytes = 1 << 30
-	DefaultIngestBatch     = 1000
-	DefaultAckWait         = 30 * time.Second
+	DefaultNodeTTL            = 10 * time.Second
+	DefaultLeaderTTL          = 10 * time.Second
+	DefaultResultsMaxAge      = 24 * time.Hour
+	DefaultResultsMaxBytes    = 1 << 30
+	DefaultIngestBatch        = 1000
+	DefaultAckWait            = 30 * time.Second
+	DefaultDeliveryAckWait    = 60 * time.Second
+	DefaultDeliveryMaxDeliver = 20
 )
 
 const (
@@ -69,6 +79,8 @@ func (o AssetOpts) withDefaults() (AssetOpts, error) {
 	o.ResultsMaxBytes = cmpOr(o.ResultsMaxBytes, DefaultResultsMaxBytes)
 	o.IngestBatch = cmpOr(o.IngestBatch, DefaultIngestBatch)
 	o.AckWait = cmpOr(o.AckWait, DefaultAckWait)
+	o.DeliveryAckWait = cmpOr(o.DeliveryAckWait, DefaultDeliveryAckWait)
+	o.DeliveryMaxDeliver = cmpOr(o.DeliveryMaxDeliver, DefaultDeliveryMaxDeliver)
 	switch {
 	case o.Replicas < 1 || o.Replicas > maxReplicas:
 		return o, fmt.Errorf("assets: replicas %d: must be 1-%d", o.Replicas, maxReplicas)
@@ -76,6 +88,9 @@ func (o AssetOpts) withDefaults() (AssetOpts, error) {
 		return o, fmt.Errorf("assets: node ttl %v and leader ttl %v must be >= %v", o.NodeTTL, o.LeaderTTL, minKVTTL)
 	case o.ResultsMaxAge < 0 || o.ResultsMaxBytes < 0 || o.IngestBatch < 0 || o.AckWait < 0:
 		return o, errors.New("assets: negative results max age, max bytes, ingest batch or ack wait")
+	case o.DeliveryAckWait < 0 || o.DeliveryMaxDeliver < -1:
+		return o, fmt.Errorf("assets: delivery ack wait %v must be >= 0 and max deliver %d >= -1",
+			o.DeliveryAckWait, o.DeliveryMaxDeliver)
 	}
 	return o, nil
 }
@@ -95,6 +110,9 @@ func cmpOr[T comparable](v, def T) T {
 // (no peers or meta leader yet) are retried with backoff for about 10s
 // within ctx. Immutable settings (storage, retention) that differ from an
 // existing asset make it fail.
+//
+// A consumer that exists but has no client holds its messages: work-queue
+// messages leave JETMON_DELIVERY only when a deliverer acknowledges them.
 func EnsureAssets(ctx context.Context, js jetstream.JetStream, o AssetOpts) error {
 	o, err := o.withDefaults()
 	if err != nil {
@@ -108,11 +126,13 @@ func EnsureAssets(ctx context.Context, js jetstream.JetStream, o AssetOpts) erro
 			return err
 		}
 	}
-	if err := ensure(ctx, "consumer "+ConsumerCoordinator, func() error {
-		_, err := js.CreateOrUpdateConsumer(ctx, StreamResults, coordinatorConsumerConfig(o))
-		return err //nolint:wrapcheck // ensure wraps it
-	}); err != nil {
-		return err
+	for _, c := range consumerConfigs(o) {
+		if err := ensure(ctx, "consumer "+c.stream+"/"+c.cfg.Durable, func() error {
+			_, err := js.CreateOrUpdateConsumer(ctx, c.stream, c.cfg)
+			return err //nolint:wrapcheck // ensure wraps it
+		}); err != nil {
+			return err
+		}
 	}
 	for _, cfg := range kvConfigs(o) {
 		if err := ensure(ctx, "kv "+cfg.Bucket, func() error {
@@ -192,7 +212,22 @@ func streamConfigs(o AssetOpts) []jetstream.StreamConfig {
 			Duplicates:  deliveryDuplicates,
 			Metadata:    schema("coordinator"),
 		},
+		deadLetterStreamConfig(o),
 	}
+}
+
+// streamConsumer is a consumer config and its stream.
+type streamConsumer struct {
+	stream string
+	cfg    jetstream.ConsumerConfig
+}
+
+func consumerConfigs(o AssetOpts) []streamConsumer {
+	cs := []streamConsumer{{StreamResults, coordinatorConsumerConfig(o)}}
+	for _, cfg := range deliveryConsumerConfigs(o) {
+		cs = append(cs, streamConsumer{StreamDelivery, cfg})
+	}
+	return append(cs, streamConsumer{StreamDeadLetters, deadLetterConsumerConfig(o)})
 }
 
 func coordinatorConsumerConfig(o AssetOpts) jetstream.ConsumerConfig {

@@ -15,6 +15,11 @@
 //   - verify.go: cross-region confirmation, the coordinator's scatter-gather
 //     (Verifier) and the verifliers' side (VerifyServer).
 //   - transition.go: publishing committed transitions to JETMON_DELIVERY.
+//   - delivery.go: the delivery consumers' configs, JobPublisher and
+//     DeliveryBacklog; wire_job.go: delivery jobs.
+//   - workqueue.go: WorkQueue, the supervised pool of workers consuming one
+//     work-queue consumer; deadletter.go: DeadLetterMover, which moves
+//     messages that ran out of deliveries out of JETMON_DELIVERY.
 //   - watch.go: the supervised KV watch every watcher here runs on.
 //
 // The adapters' methods match the roles' interfaces (coordinator, prober)

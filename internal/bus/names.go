@@ -8,10 +8,23 @@ import (
 // Streams, consumers and KV buckets (DESIGN §3). These names are a public
 // interface: operators type them into the nats CLI.
 const (
-	StreamResults  = "JETMON_RESULTS"  // check results, limits retention
-	StreamDelivery = "JETMON_DELIVERY" // notification work queue
+	StreamResults     = "JETMON_RESULTS"      // check results, limits retention
+	StreamDelivery    = "JETMON_DELIVERY"     // notification work queue
+	StreamDeadLetters = "JETMON_DEAD_LETTERS" // max-deliveries advisories of StreamDelivery
 
 	ConsumerCoordinator = "coordinator" // durable pull consumer of StreamResults
+
+	// Durable pull consumers of StreamDelivery, one per subject filter:
+	// fan-out of transitions, and dispatch of jobs per delivery kind (the
+	// kind names of uptime.DeliveryKind).
+	ConsumerFanout  = "fanout"  // SubjectDeliverTransition
+	ConsumerWebhook = "webhook" // jetmon.deliver.webhook.>
+	ConsumerAlert   = "alert"   // jetmon.deliver.alert.>
+	ConsumerWPCOM   = "wpcom"   // jetmon.deliver.wpcom.>
+
+	// ConsumerDeadLetters is the durable pull consumer of StreamDeadLetters
+	// (DeadLetterMover).
+	ConsumerDeadLetters = "dead-letters"
 
 	KVSites       = "JETMON_SITES"       // <bucket>.<blog_id> -> Site
 	KVAssignments = "JETMON_ASSIGNMENTS" // <node_id> -> Assignment
@@ -36,20 +49,38 @@ const (
 	// SubjectDeliverTransition carries every committed incident transition
 	// from the coordinator's outbox relay to the deliverers.
 	SubjectDeliverTransition = subjectDeliver + ".transition"
+
+	// SubjectDeadLetterAdvisories matches the server's max-deliveries
+	// advisories of every StreamDelivery consumer
+	// ($JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<stream>.<consumer>): the
+	// subjects of StreamDeadLetters.
+	SubjectDeadLetterAdvisories = subjectMaxDeliveries + "." + StreamDelivery + ".>"
+	subjectMaxDeliveries        = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES"
+
+	// AdvisoryMaxDeliverType is the "type" of a max-deliveries advisory.
+	AdvisoryMaxDeliverType = "io.nats.jetstream.advisory.v1.max_deliver"
 )
 
 // Commands the coordinator answers on jetmon.cmd.coordinator.<verb>.
 const (
 	VerbSiteSync = "site.sync"
 	// VerbEventClose closes one or every open event of a site:
-	// {"blog_id", "check_type" (empty: all), "reason" (default
-	// manual_override), "note", "actor"} -> {"blog_id", "closed"}.
+	// {"blog_id", "event_id" (optional), "check_type" (empty: all),
+	// "reason" (default manual_override), "note", "actor"} ->
+	// {"blog_id", "event_id" (when asked), "closed", "already_closed"
+	// (true when the event_id had closed before: an idempotent success)}.
+	// With event_id only that event closes, and only while it is the open
+	// event of its identity; an unknown event_id, or another blog's, is
+	// not_found. site.pause and site.delete read "blog_id", "note" and
+	// "actor" the same way.
 	VerbEventClose = "event.close"
 	// VerbSiteTrigger has the owning prober check a site now:
 	// {"blog_id"} -> {"blog_id", "node_id", "region", "closed", "result"}.
 	VerbSiteTrigger = "site.trigger"
-	// VerbSitePause and VerbSiteDelete close every open event of a site:
-	// {"blog_id"} -> {"blog_id", "closed"}.
+	// VerbSitePause and VerbSiteDelete close every open event of a site
+	// (manual_override, the note in the metadata, the actor in the source)
+	// and ignore its results for a minute: {"blog_id", "note", "actor"} ->
+	// {"blog_id", "closed"}.
 	VerbSitePause  = "site.pause"
 	VerbSiteDelete = "site.delete"
 )
@@ -101,6 +132,25 @@ func NodeKey(role, nodeID string) string { return role + "." + nodeID }
 // check is stored once.
 func ResultMsgID(nodeID string, blogID int64, checkedAtUnixNano int64) string {
 	return "r-" + nodeID + "-" + strconv.FormatInt(blogID, 10) + "-" + strconv.FormatInt(checkedAtUnixNano, 10)
+}
+
+// JobSubject is where the job of one delivery to a destination of kind
+// ("webhook", "alert", "wpcom") is published:
+// jetmon.deliver.<kind>.<destination_id> (destination 0 for wpcom).
+func JobSubject(kind string, destinationID int64) string {
+	return subjectDeliver + "." + kind + "." + strconv.FormatInt(destinationID, 10)
+}
+
+// jobFilter is the subject filter of the dispatch consumer of kind:
+// jetmon.deliver.<kind>.>.
+func jobFilter(kind string) string { return subjectDeliver + "." + kind + ".>" }
+
+// JobMsgID is the Nats-Msg-Id of a delivery's job: "delivery-<id>-<generation>".
+// A fan-out that publishes the job again (a redelivered transition) is
+// stored once within the stream's duplicate window; a manual retry bumps
+// the generation, so its job is a new message.
+func JobMsgID(deliveryID int64, generation int) string {
+	return "delivery-" + strconv.FormatInt(deliveryID, 10) + "-" + strconv.Itoa(generation)
 }
 
 // TransitionMsgID is the Nats-Msg-Id of a transition on

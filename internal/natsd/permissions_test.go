@@ -163,7 +163,22 @@ func TestDeployPermissions(t *testing.T) {
 		return err
 	}
 
-	cases := append(proberCases(request), otherRoleCases(coord, request)...)
+	runPermCases(t, url, append(proberCases(request), otherRoleCases(request)...))
+
+	// Denied publishes stored nothing: only the us result is in the stream.
+	info, err := coord.js.Stream(t.Context(), "JETMON_RESULTS")
+	if err != nil {
+		t.Fatalf("results stream: %v", err)
+	}
+	if n := info.CachedInfo().State.Msgs; n != 1 {
+		t.Errorf("JETMON_RESULTS holds %d messages, want 1 (the prober's own region)", n)
+	}
+}
+
+// runPermCases runs cases in order, each user on one connection for all
+// its cases.
+func runPermCases(t *testing.T, url string, cases []permCase) {
+	t.Helper()
 	conns := map[string]*roleConn{}
 	for _, tc := range cases {
 		c, ok := conns[tc.user]
@@ -192,15 +207,6 @@ func TestDeployPermissions(t *testing.T) {
 			waitViolation(t, c, tc.denied)
 		})
 	}
-
-	// Denied publishes stored nothing: only the us result is in the stream.
-	info, err := coord.js.Stream(t.Context(), "JETMON_RESULTS")
-	if err != nil {
-		t.Fatalf("results stream: %v", err)
-	}
-	if n := info.CachedInfo().State.Msgs; n != 1 {
-		t.Errorf("JETMON_RESULTS holds %d messages, want 1 (the prober's own region)", n)
-	}
 }
 
 // waitViolation polls c's error log until a permissions violation naming
@@ -227,13 +233,7 @@ func proberCases(request func(string) error) []permCase {
 				_, err := c.js.Publish(ctx, "jetmon.results.us.7", []byte("{}"), jetstream.WithMsgID("r1"))
 				return err
 			}},
-		{name: "prober publishes results for another region", user: us, denied: `"jetmon.results.eu.7"`,
-			do: func(_ context.Context, _ *testing.T, c *roleConn) error {
-				if err := c.nc.Publish("jetmon.results.eu.7", []byte("{}")); err != nil {
-					return err
-				}
-				return c.nc.Flush()
-			}},
+		deniedPublish("prober publishes results for another region", us, "jetmon.results.eu.7"),
 		{name: "prober gets and watches its assignment", user: us,
 			do: func(ctx context.Context, _ *testing.T, c *roleConn) error {
 				kv, err := c.kv(ctx, "JETMON_ASSIGNMENTS")
@@ -290,27 +290,9 @@ func proberCases(request func(string) error) []permCase {
 				_, err = kv.PutString(ctx, "3.100", "{}")
 				return err
 			}},
-		{name: "prober writes its assignment", user: us, denied: `"$KV.JETMON_ASSIGNMENTS.prober-us-1"`,
-			do: func(_ context.Context, _ *testing.T, c *roleConn) error {
-				return publishFlush(c, "$KV.JETMON_ASSIGNMENTS.prober-us-1")
-			}},
-		{name: "prober writes the leader key", user: us, denied: `"$KV.JETMON_LEADER.coordinator"`,
-			do: func(_ context.Context, _ *testing.T, c *roleConn) error {
-				return publishFlush(c, "$KV.JETMON_LEADER.coordinator")
-			}},
-		{name: "prober refreshes its presence key", user: us,
-			do: func(ctx context.Context, _ *testing.T, c *roleConn) error {
-				kv, err := c.kv(ctx, "JETMON_NODES")
-				if err != nil {
-					return err
-				}
-				_, err = kv.PutString(ctx, "prober.prober-us-1", "{}")
-				return err
-			}},
-		{name: "prober writes another node's presence key", user: us, denied: `"$KV.JETMON_NODES.prober.prober-eu-1"`,
-			do: func(_ context.Context, _ *testing.T, c *roleConn) error {
-				return publishFlush(c, "$KV.JETMON_NODES.prober.prober-eu-1")
-			}},
+		deniedPublish("prober writes its assignment", us, "$KV.JETMON_ASSIGNMENTS.prober-us-1"),
+		deniedPublish("prober writes the leader key", us, "$KV.JETMON_LEADER.coordinator"),
+		deniedPublish("prober writes another node's presence key", us, "$KV.JETMON_NODES.prober.prober-eu-1"),
 		{name: "prober answers its check command", user: us,
 			do: func(_ context.Context, t *testing.T, c *roleConn) error {
 				if err := c.respond(t, "jetmon.cmd.prober.prober-us-1.check", "", "{}"); err != nil {
@@ -329,7 +311,7 @@ func proberCases(request func(string) error) []permCase {
 	}
 }
 
-func otherRoleCases(coord *roleConn, request func(string) error) []permCase {
+func otherRoleCases(request func(string) error) []permCase {
 	return []permCase{
 		{name: "veriflier answers votes for its region", user: "veriflier-us-1",
 			do: func(_ context.Context, t *testing.T, c *roleConn) error {
@@ -338,49 +320,29 @@ func otherRoleCases(coord *roleConn, request func(string) error) []permCase {
 				}
 				return request("jetmon.verify.us")
 			}},
-		{name: "veriflier refreshes its presence key", user: "veriflier-us-1",
-			do: func(ctx context.Context, _ *testing.T, c *roleConn) error {
-				kv, err := c.kv(ctx, "JETMON_NODES")
-				if err != nil {
-					return err
-				}
-				_, err = kv.PutString(ctx, "veriflier.veriflier-us-1", "{}")
-				return err
-			}},
 		{name: "veriflier takes votes of another region", user: "veriflier-us-1", denied: `"jetmon.verify.eu"`,
 			do: func(_ context.Context, t *testing.T, c *roleConn) error {
 				return c.respond(t, "jetmon.verify.eu", "veriflier-eu", "{}")
 			}},
-		{name: "veriflier publishes a result", user: "veriflier-us-1", denied: `"jetmon.results.us.1"`,
-			do: func(_ context.Context, _ *testing.T, c *roleConn) error {
-				return publishFlush(c, "jetmon.results.us.1")
-			}},
+		deniedPublish("veriflier publishes a result", "veriflier-us-1", "jetmon.results.us.1"),
 		{name: "deliverer pulls, acks and fans out", user: "deliverer",
 			do: func(ctx context.Context, _ *testing.T, c *roleConn) error {
 				return pullAndFanOut(ctx, c)
 			}},
-		{name: "deliverer publishes a transition", user: "deliverer", denied: `"jetmon.deliver.transition"`,
-			do: func(_ context.Context, _ *testing.T, c *roleConn) error {
-				return publishFlush(c, "jetmon.deliver.transition")
-			}},
+		deniedPublish("deliverer publishes a transition", "deliverer", "jetmon.deliver.transition"),
 		{name: "deliverer creates a consumer", user: "deliverer", denied: `$JS.API.CONSUMER.CREATE.JETMON_DELIVERY`,
 			do: func(ctx context.Context, _ *testing.T, c *roleConn) error {
 				_, err := c.js.CreateOrUpdateConsumer(ctx, "JETMON_DELIVERY", jetstream.ConsumerConfig{Durable: "mine"})
 				return err
 			}},
-		{name: "api sends a coordinator command", user: "api",
-			do: func(_ context.Context, t *testing.T, c *roleConn) error {
-				if err := coord.respond(t, "jetmon.cmd.coordinator.site.sync", "", "{}"); err != nil {
-					return err
-				}
-				_, err := c.nc.Request("jetmon.cmd.coordinator.site.sync", []byte("{}"), 2*time.Second)
-				return err
-			}},
-		{name: "api commands a prober directly", user: "api", denied: `"jetmon.cmd.prober.prober-us-1.check"`,
-			do: func(_ context.Context, _ *testing.T, c *roleConn) error {
-				return publishFlush(c, "jetmon.cmd.prober.prober-us-1.check")
-			}},
+		deniedPublish("api commands a prober directly", "api", "jetmon.cmd.prober.prober-us-1.check"),
 	}
+}
+
+// deniedPublish is a case where user publishes to subject and is denied.
+func deniedPublish(name, user, subject string) permCase {
+	return permCase{name: name, user: user, denied: `"` + subject + `"`,
+		do: func(_ context.Context, _ *testing.T, c *roleConn) error { return publishFlush(c, subject) }}
 }
 
 func publishFlush(c *roleConn, subject string) error {
