@@ -52,15 +52,12 @@ func RuntimeFor(ctx context.Context, cfg config.Config, logger *slog.Logger, ver
 }
 
 // LogStartup logs the config lines every role prints at startup, the same
-// lines `jetmon validate-config` prints.
+// lines `jetmon validate-config` prints. The email transport line is logged
+// by the wiring of the senders, in the processes that can send email.
 func LogStartup(logger *slog.Logger, cfg config.Config, role string) {
 	logger.Info("starting", "role", role, "region", cfg.Region)
 	for _, w := range cfg.Warnings {
 		logger.Warn(w)
 	}
 	logger.Info("config: " + cfg.ProjectionLine())
-	logger.Info("config: " + cfg.EmailLine())
-	if w := cfg.EmailStubWarning(); w != "" {
-		logger.Warn(w)
-	}
 }

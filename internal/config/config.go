@@ -62,6 +62,12 @@ type Config struct {
 	WPCOMNotify    bool
 	WPCOMNotifyURL string
 	RetrySchedule  []time.Duration
+	// DeliveryWorkers is how many jobs each dispatch consumer (webhook,
+	// alert, wpcom) of a deliverer handles at once; the fan-out gets as many.
+	DeliveryWorkers int
+	// DeliveryTimeout bounds one send; a delivery's claim lease is twice
+	// as long, and the delivery consumers' AckWait should be too.
+	DeliveryTimeout time.Duration
 
 	// Listeners and lifecycle.
 	APIAddr         string

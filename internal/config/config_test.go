@@ -79,11 +79,13 @@ func TestLoadInvalidEnv(t *testing.T) {
 		env  []string
 		want string
 	}{
-		"non-integer":  {[]string{"JETMON_NUM_OF_CHECKS", "x"}, `JETMON_NUM_OF_CHECKS="x": must be an integer`},
-		"non-boolean":  {[]string{"JETMON_DEBUG", "maybe"}, `JETMON_DEBUG="maybe": must be true or false`},
-		"bad db port":  {[]string{"DB_PORT", "mysql"}, `DB_PORT="mysql": must be an integer`},
-		"bad schedule": {[]string{"JETMON_RETRY_SCHEDULE", "[1m]"}, "JETMON_RETRY_SCHEDULE: not a JSON array"},
-		"bad email":    {[]string{"JETMON_EMAIL_TRANSPORT", "pigeon"}, "must be one of: stub, smtp, wpcom"},
+		"non-integer":         {[]string{"JETMON_NUM_OF_CHECKS", "x"}, `JETMON_NUM_OF_CHECKS="x": must be an integer`},
+		"non-boolean":         {[]string{"JETMON_DEBUG", "maybe"}, `JETMON_DEBUG="maybe": must be true or false`},
+		"bad db port":         {[]string{"DB_PORT", "mysql"}, `DB_PORT="mysql": must be an integer`},
+		"bad schedule":        {[]string{"JETMON_RETRY_SCHEDULE", "[1m]"}, "JETMON_RETRY_SCHEDULE: not a JSON array"},
+		"bad email":           {[]string{"JETMON_EMAIL_TRANSPORT", "pigeon"}, "must be one of: stub, smtp, wpcom"},
+		"no delivery workers": {[]string{"JETMON_DELIVERY_WORKERS", "0"}, "DELIVERY_WORKERS must be between 1 and 256"},
+		"delivery timeout":    {[]string{"JETMON_DELIVERY_TIMEOUT_SEC", "0"}, "DELIVERY_TIMEOUT_SEC must be between 1 and 300"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -280,15 +282,17 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	checks := map[string]bool{
-		"projection on":     cfg.LegacyStatusProjection,
-		"3 checks":          cfg.NumOfChecks == 3,
-		"range 0..999":      cfg.RolloutBucketMin == 0 && cfg.RolloutBucketMax == 999,
-		"timeout 10s":       cfg.NetCommsTimeout == 10*time.Second,
-		"jetmon user agent": cfg.UserAgent == config.DefaultUserAgent,
-		"node id from host": cfg.NodeID != "",
-		"5-step retry":      len(cfg.RetrySchedule) == 5 && cfg.RetrySchedule[4] == 6*time.Hour,
-		"embedded nats":     cfg.NATS.URL == "",
-		"db from parts":     cfg.DB.ConnString() == "root@tcp(127.0.0.1:3306)/jetmon",
+		"projection on":      cfg.LegacyStatusProjection,
+		"3 checks":           cfg.NumOfChecks == 3,
+		"range 0..999":       cfg.RolloutBucketMin == 0 && cfg.RolloutBucketMax == 999,
+		"timeout 10s":        cfg.NetCommsTimeout == 10*time.Second,
+		"jetmon user agent":  cfg.UserAgent == config.DefaultUserAgent,
+		"node id from host":  cfg.NodeID != "",
+		"5-step retry":       len(cfg.RetrySchedule) == 5 && cfg.RetrySchedule[4] == 6*time.Hour,
+		"8 delivery workers": cfg.DeliveryWorkers == 8,
+		"30s sends":          cfg.DeliveryTimeout == 30*time.Second,
+		"embedded nats":      cfg.NATS.URL == "",
+		"db from parts":      cfg.DB.ConnString() == "root@tcp(127.0.0.1:3306)/jetmon",
 	}
 	for name, ok := range checks {
 		if !ok {

@@ -58,6 +58,8 @@ type fileConfig struct {
 	ResultBuffer                 *int      `json:"RESULT_BUFFER"`
 	HistorySuccessSampleSec      *int      `json:"HISTORY_SUCCESS_SAMPLE_SEC"`
 	RetrySchedule                *[]string `json:"RETRY_SCHEDULE"`
+	DeliveryWorkers              *int      `json:"DELIVERY_WORKERS"`
+	DeliveryTimeoutSec           *int      `json:"DELIVERY_TIMEOUT_SEC"`
 	APIAddr                      *string   `json:"API_ADDR"`
 	OpsAddr                      *string   `json:"OPS_ADDR"`
 	ShutdownTimeoutSec           *int      `json:"SHUTDOWN_TIMEOUT_SEC"`

@@ -55,6 +55,8 @@ func resolve(f fileConfig) (Config, error) {
 		APIAddr:              deref(f.APIAddr, DefaultAPIAddr),
 		OpsAddr:              deref(f.OpsAddr, DefaultOpsAddr),
 		ShutdownTimeout:      seconds(deref(f.ShutdownTimeoutSec, 8)),
+		DeliveryWorkers:      deref(f.DeliveryWorkers, 8),
+		DeliveryTimeout:      seconds(deref(f.DeliveryTimeoutSec, 30)),
 	}
 	c.LegacyStatusProjection, c.Warnings = projection(f)
 	c.RolloutBucketMin = deref(f.RolloutBucketMin, 0)

@@ -53,6 +53,8 @@ func validate(c Config) error {
 		{!validAddr(c.OpsAddr), fmt.Sprintf("OPS_ADDR %q: must be host:port", c.OpsAddr)},
 		{c.DNSResolver != "" && !validAddr(c.DNSResolver), fmt.Sprintf("DNS_RESOLVER %q: must be host:port", c.DNSResolver)},
 		{c.SourceAddr != "" && net.ParseIP(c.SourceAddr) == nil, fmt.Sprintf("SOURCE_ADDR %q: must be an IP address", c.SourceAddr)},
+		{c.DeliveryWorkers < 1 || c.DeliveryWorkers > 256, "DELIVERY_WORKERS must be between 1 and 256"},
+		{c.DeliveryTimeout < time.Second || c.DeliveryTimeout > 5*time.Minute, "DELIVERY_TIMEOUT_SEC must be between 1 and 300"},
 		{c.ShutdownTimeout <= 0 || c.ShutdownTimeout > 9*time.Second, "SHUTDOWN_TIMEOUT_SEC must be between 1 and 9 (processes exit within 10 s)"},
 	}
 	for _, ch := range checks {

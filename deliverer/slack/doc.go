@@ -1,0 +1,7 @@
+// Package slack posts alert-contact notices to Slack incoming webhooks: a
+// fallback text and Block Kit sections (a header line with an emoji, then
+// the site, event, state, reason and time as fields).
+//
+// It imports only the standard library and uptime. It must not import the
+// deliverer package, another transport, internal/*, nats.go or a SQL driver.
+package slack
