@@ -52,7 +52,7 @@ type IdempotencyRecord struct {
 	Method      string
 	Path        string
 	Key         string // the Idempotency-Key header
-	RequestHash string // hex SHA-256 of the raw body
+	RequestHash string // hex SHA-256 of the tenant, raw query and raw body
 	Status      int    // 0 while the first request is in flight
 	Header      map[string][]string
 	Body        []byte
@@ -146,7 +146,7 @@ type EventQuery struct {
 }
 
 // EventStore reads incident state; the API never writes it.
-type EventStore interface {
+type EventStore interface { //nolint:interfacebloat // the read side of one table pair, one adapter
 	// OpenEvents returns every open event of blogIDs (any check type).
 	OpenEvents(ctx context.Context, blogIDs []int64) ([]uptime.Event, error)
 	ListEvents(ctx context.Context, q EventQuery) ([]uptime.Event, error)
@@ -179,7 +179,7 @@ type WebhookPatch struct {
 
 // WebhookStore manages jetmon_webhooks rows. Rows it returns carry no
 // Secret except from Create and RotateSecret.
-type WebhookStore interface {
+type WebhookStore interface { //nolint:interfacebloat // CRUD plus rotation of one table, one adapter
 	ListWebhooks(ctx context.Context, t Tenant) ([]uptime.Webhook, error)
 	GetWebhook(ctx context.Context, id int64, t Tenant) (uptime.Webhook, error)
 	CreateWebhook(ctx context.Context, w uptime.Webhook, t Tenant) (uptime.Webhook, error)

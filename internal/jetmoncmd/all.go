@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 
@@ -33,8 +34,10 @@ func allCmd(env cli.Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			var demoOut io.Writer // the demo prints its API key and curl lines here
 			if withDemo {
 				applyDemoTimings(rt)
+				demoOut = env.Stdout
 			}
 			ns, err := embeddedNATS(rt)
 			if err != nil {
@@ -42,7 +45,7 @@ func allCmd(env cli.Env) *cobra.Command {
 			}
 			parts := map[string]cli.Runner{
 				"ops":  rt.Ops,
-				"mesh": cli.RunnerFunc(func(ctx context.Context) error { return runWithServer(ctx, rt, ns, withDemo) }),
+				"mesh": cli.RunnerFunc(func(ctx context.Context) error { return runWithServer(ctx, rt, ns, demoOut) }),
 			}
 			return cli.RunParts(cmd.Context(), rt.Logger, rt.Config.ShutdownTimeout, parts)
 		},
@@ -54,7 +57,8 @@ func allCmd(env cli.Env) *cobra.Command {
 // runWithServer runs the embedded NATS server around the mesh: the server
 // stops only after every role has drained (so a coordinator can still resign
 // and nodes delete their presence), and a server failure stops the mesh.
-func runWithServer(ctx context.Context, rt *cli.Runtime, ns *natsd.Server, withDemo bool) error {
+// demoOut is nil without the demo.
+func runWithServer(ctx context.Context, rt *cli.Runtime, ns *natsd.Server, demoOut io.Writer) error {
 	meshCtx, stopMesh := context.WithCancel(ctx)
 	defer stopMesh()
 	serverCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
@@ -67,7 +71,7 @@ func runWithServer(ctx context.Context, rt *cli.Runtime, ns *natsd.Server, withD
 		}
 		serverDone <- err
 	}()
-	meshErr := runMesh(meshCtx, rt, ns, withDemo)
+	meshErr := runMesh(meshCtx, rt, ns, demoOut)
 	stopServer()
 	if err := <-serverDone; err != nil {
 		return errors.Join(meshErr, fmt.Errorf("embedded nats: %w", err))
@@ -76,8 +80,8 @@ func runWithServer(ctx context.Context, rt *cli.Runtime, ns *natsd.Server, withD
 }
 
 // runMesh waits for the embedded server, connects in-process, wires every
-// role and runs them until ctx ends.
-func runMesh(ctx context.Context, rt *cli.Runtime, ns *natsd.Server, withDemo bool) error {
+// role (and the demo when demoOut is set) and runs them until ctx ends.
+func runMesh(ctx context.Context, rt *cli.Runtime, ns *natsd.Server, demoOut io.Writer) error {
 	if err := ns.WaitReady(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -99,8 +103,8 @@ func runMesh(ctx context.Context, rt *cli.Runtime, ns *natsd.Server, withDemo bo
 			return err
 		}
 	}
-	if withDemo {
-		if err := addDemo(ctx, rt, ns, node); err != nil {
+	if demoOut != nil {
+		if err := addDemo(ctx, rt, ns, node, demoOut); err != nil {
 			node.Abort()
 			return err
 		}
@@ -152,13 +156,24 @@ func embeddedNATS(rt *cli.Runtime) (*natsd.Server, error) {
 	return ns, nil
 }
 
-// addDemo adds the demo to the node; it shares the node's MySQL pool.
-func addDemo(ctx context.Context, rt *cli.Runtime, ns *natsd.Server, node *cli.Node) error {
+// addDemo adds the demo and its webhook receiver to the node; it shares the
+// node's MySQL pool and prints the API's demo key and curl lines to out.
+func addDemo(ctx context.Context, rt *cli.Runtime, ns *natsd.Server, node *cli.Node, out io.Writer) error {
 	db, err := openDB(ctx, rt, node)
 	if err != nil {
 		return err
 	}
-	d, err := newDemo(rt, ns, db)
+	receiver, err := addDemoReceiver(ctx, rt, node, db)
+	if err != nil {
+		return err
+	}
+	apiAddr := rt.Config.APIAddr
+	if part, ok := node.Part("api"); ok {
+		if a, ok := part.(*api.Server); ok {
+			apiAddr = a.Addr()
+		}
+	}
+	d, err := newDemo(rt, ns, db, demoAPI{out: out, addr: apiAddr, hookURL: receiver.URLFor("yours")})
 	if err != nil {
 		return err
 	}

@@ -3,9 +3,10 @@ package jetmoncmd
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -44,7 +45,16 @@ type demo struct {
 	ns    *natsd.Server
 	db    *sql.DB
 	fleet *testsite.Fleet
+	api   demoAPI
 	log   *slog.Logger
+}
+
+// demoAPI is where the demo prints its API key and curl lines (out), the
+// API's address, and the receiver URL the webhook curl line registers.
+type demoAPI struct {
+	out     io.Writer
+	addr    string
+	hookURL string
 }
 
 // applyDemoTimings shortens the check cadence for the demo.
@@ -54,12 +64,12 @@ func applyDemoTimings(rt *cli.Runtime) {
 	rt.Logger.Info("demo: checking every site every 10 s, re-checking failures every 5 s")
 }
 
-func newDemo(rt *cli.Runtime, ns *natsd.Server, db *sql.DB) (*demo, error) {
+func newDemo(rt *cli.Runtime, ns *natsd.Server, db *sql.DB, a demoAPI) (*demo, error) {
 	fleet, err := testsite.New(testsite.Opts{Addr: "127.0.0.1:0", CADir: ".local/demo", Logger: rt.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("demo fleet: %w", err)
 	}
-	return &demo{rt: rt, ns: ns, db: db, fleet: fleet, log: rt.Logger.With("component", "demo")}, nil
+	return &demo{rt: rt, ns: ns, db: db, fleet: fleet, api: a, log: rt.Logger.With("component", "demo")}, nil
 }
 
 // Run serves the fleet and drives the demo until ctx ends.
@@ -71,6 +81,9 @@ func (d *demo) Run(ctx context.Context) error {
 			return nil //nolint:nilerr // the fleet part reports its own failure
 		}
 		if err := d.seed(gctx); err != nil {
+			return err
+		}
+		if err := d.printAPI(gctx); err != nil {
 			return err
 		}
 		for _, region := range demoRegions() {
@@ -99,6 +112,22 @@ func (d *demo) seed(ctx context.Context) error {
 	}
 	d.log.Info("demo: sites added", "count", len(sites), "blog_ids", fmt.Sprintf("%d-%d", demoFirstBlogID, demoFirstBlogID+len(sites)-1),
 		"fleet", d.fleet.Info().ControlURL)
+	return nil
+}
+
+// printAPI mints the demo's admin key and prints it with curl lines that
+// work as printed (on stdout, so they can be copied without log quoting).
+func (d *demo) printAPI(ctx context.Context) error {
+	token, err := ensureDemoAPIKey(ctx, d.db)
+	if err != nil {
+		return err
+	}
+	lines := append([]string{"", "# Jetmon demo: admin API key " + token + " (this run only; earlier demo keys are revoked)"},
+		demoCurlLines(d.api.addr, token, d.api.hookURL)...)
+	if _, err := io.WriteString(d.api.out, strings.Join(lines, "\n")+"\n\n"); err != nil {
+		return fmt.Errorf("demo: print api lines: %w", err)
+	}
+	d.log.Info("demo: API key and curl lines printed on stdout", "api", "http://"+d.api.addr+"/api/v1")
 	return nil
 }
 
@@ -155,11 +184,19 @@ func (d *demo) logTransitions(ctx context.Context) error {
 	}
 	defer nc.Close()
 	sub, err := nc.Subscribe(bus.SubjectDeliverTransition, func(m *nats.Msg) {
-		var payload map[string]any
-		if err := json.Unmarshal(m.Data, &payload); err != nil {
+		msg, err := bus.DecodeTransitionMessage(m.Data)
+		if err != nil {
+			d.log.Warn("demo: undecodable transition", "err", err)
 			return
 		}
-		d.log.Info("demo: transition", "transition", payload["transition"], "notification", payload["notification"])
+		tr := msg.Transition
+		from := string(tr.StateBefore)
+		if from == "" {
+			from = "(new)"
+		}
+		d.log.Info("demo: transition", "blog_id", tr.BlogID, "event_id", tr.EventID, "check_type", tr.CheckType,
+			"reason", tr.Reason, "state", from+" -> "+string(tr.StateAfter), "source", tr.Source,
+			"votes", len(msg.Votes), "notify", tr.Notify.Notify, "suppressed", tr.Notify.Suppressed)
 	})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)

@@ -21,6 +21,7 @@ func Root(env cli.Env) *cobra.Command {
 		checkCmd(env),
 		meshCmd(env),
 		rolloutCmd(env),
+		keysCmd(env),
 		cli.VersionCmd(env),
 	)
 }

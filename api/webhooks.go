@@ -1,0 +1,136 @@
+package api
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/jetmon-mesh/jetmon/uptime"
+)
+
+func graceParams() []param {
+	return []param{{name: "grace", kind: kindString,
+		doc: "how long the old secret keeps signing deliveries, a Go duration up to 168h (default 0: invalid at once)"}}
+}
+
+// pageOf pages an unpaginated store list in memory, in id order (webhooks
+// and alert contacts are few; the cursor is the same opaque kind).
+func pageOf[T, W any](rows []T, p pageReq, list string, idOf func(T) int64, wire func(T) W) List[W] {
+	slices.SortFunc(rows, func(a, b T) int { return cmp.Compare(idOf(a), idOf(b)) })
+	start, _ := slices.BinarySearchFunc(rows, p.after+1, func(row T, id int64) int { return cmp.Compare(idOf(row), id) })
+	rows = rows[start:]
+	return paginate(rows[:min(len(rows), p.limit+1)], p, list, idOf, wire)
+}
+
+func webhookID(w uptime.Webhook) int64 { return w.ID }
+
+// listWebhooks is GET /webhooks.
+func (s *Server) listWebhooks(r *http.Request, _ *NoBody) (List[Webhook], error) {
+	p, err := s.page(r, "webhooks", s.opts.Limits.DefaultPageSize)
+	if err != nil {
+		return List[Webhook]{}, err
+	}
+	rows, err := s.opts.Webhooks.ListWebhooks(r.Context(), callOf(r).tenant)
+	if err != nil {
+		return List[Webhook]{}, storeErr(err, "")
+	}
+	now := s.now()
+	return pageOf(rows, p, "webhooks", webhookID, func(w uptime.Webhook) Webhook { return webhookOf(w, now) }), nil
+}
+
+// visibleWebhook reads the path's webhook as the caller's tenant sees it.
+func (s *Server) visibleWebhook(r *http.Request) (uptime.Webhook, error) {
+	id, err := pathID(r, "webhook_id")
+	if err != nil {
+		return uptime.Webhook{}, err
+	}
+	w, err := s.opts.Webhooks.GetWebhook(r.Context(), id, callOf(r).tenant)
+	if err != nil {
+		return uptime.Webhook{}, storeErr(err, codeWebhookNotFound)
+	}
+	return w, nil
+}
+
+// getWebhook is GET /webhooks/{webhook_id}.
+func (s *Server) getWebhook(r *http.Request, _ *NoBody) (Webhook, error) {
+	w, err := s.visibleWebhook(r)
+	if err != nil {
+		return Webhook{}, err
+	}
+	return webhookOf(w, s.now()), nil
+}
+
+// createWebhook is POST /webhooks: the secret is generated here and shown
+// once.
+func (s *Server) createWebhook(r *http.Request, in *CreateWebhookRequest) (WebhookWithSecret, error) {
+	w, err := webhookOfRequest(in)
+	if err != nil {
+		return WebhookWithSecret{}, err
+	}
+	c := callOf(r)
+	if w.Secret, err = newSecret(s.opts.Random); err != nil {
+		return WebhookWithSecret{}, err
+	}
+	w.SecretPreview, w.OwnerTenantID, w.CreatedBy = w.Secret[len(w.Secret)-4:], string(c.tenant), c.key.Consumer
+	created, err := s.opts.Webhooks.CreateWebhook(r.Context(), w, c.tenant)
+	if err != nil {
+		return WebhookWithSecret{}, storeErr(err, "")
+	}
+	return withSecret(created, w.Secret, s.now()), nil
+}
+
+// updateWebhook is PATCH /webhooks/{webhook_id}.
+func (s *Server) updateWebhook(r *http.Request, in *UpdateWebhookRequest) (Webhook, error) {
+	id, err := pathID(r, "webhook_id")
+	if err != nil {
+		return Webhook{}, err
+	}
+	p, err := webhookPatchOf(in)
+	if err != nil {
+		return Webhook{}, err
+	}
+	w, err := s.opts.Webhooks.UpdateWebhook(r.Context(), id, p, callOf(r).tenant)
+	if err != nil {
+		return Webhook{}, storeErr(err, codeWebhookNotFound)
+	}
+	return webhookOf(w, s.now()), nil
+}
+
+// deleteWebhook is DELETE /webhooks/{webhook_id}: a hard delete; its
+// delivery rows stay.
+func (s *Server) deleteWebhook(r *http.Request, _ *NoBody) (NoContent, error) {
+	id, err := pathID(r, "webhook_id")
+	if err != nil {
+		return NoContent{}, err
+	}
+	if err := s.opts.Webhooks.DeleteWebhook(r.Context(), id, callOf(r).tenant); err != nil {
+		return NoContent{}, storeErr(err, codeWebhookNotFound)
+	}
+	return NoContent{}, nil
+}
+
+// rotateWebhookSecret is POST /webhooks/{webhook_id}/rotate-secret. With
+// ?grace= the old secret keeps signing (a second v1= signature) until the
+// grace ends; the default, 0, invalidates it at once.
+func (s *Server) rotateWebhookSecret(r *http.Request, _ *NoBody) (WebhookWithSecret, error) {
+	id, err := pathID(r, "webhook_id")
+	if err != nil {
+		return WebhookWithSecret{}, err
+	}
+	var grace time.Duration
+	if v := r.URL.Query().Get("grace"); v != "" {
+		if grace, err = time.ParseDuration(v); err != nil || grace < 0 || grace > maxGrace {
+			return WebhookWithSecret{}, fieldErr(codeInvalidGrace, "grace", "must be a duration from 0 to 168h, got %q", v)
+		}
+	}
+	secret, err := newSecret(s.opts.Random)
+	if err != nil {
+		return WebhookWithSecret{}, err
+	}
+	w, err := s.opts.Webhooks.RotateSecret(r.Context(), id, secret, grace, callOf(r).tenant)
+	if err != nil {
+		return WebhookWithSecret{}, storeErr(err, codeWebhookNotFound)
+	}
+	return withSecret(w, secret, s.now()), nil
+}

@@ -1,0 +1,335 @@
+package apistore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jetmon-mesh/jetmon/api"
+	"github.com/jetmon-mesh/jetmon/internal/sqlstore"
+	"github.com/jetmon-mesh/jetmon/uptime"
+)
+
+// WebhookSecretPrefix starts every webhook signing secret.
+const WebhookSecretPrefix = "whsec_"
+
+// Limits of jetmon_webhooks columns.
+const (
+	maxSecretLen   = 80 // secret, previous_secret
+	previewLen     = 4  // secret_preview, destination_preview
+	maxURLLen      = 2083
+	maxCreatorLen  = 128
+	maxTenantIDLen = 128
+)
+
+// NewWebhookSecret returns a fresh signing secret: "whsec_" and the
+// unpadded base32 of 32 random bytes.
+func NewWebhookSecret() (string, error) {
+	b := make([]byte, tokenBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random webhook secret: %w", err)
+	}
+	return WebhookSecretPrefix + tokenEncoding().EncodeToString(b), nil
+}
+
+// webhookColumns are the jetmon_webhooks columns scanWebhook reads: never
+// secret or previous_secret.
+const webhookColumns = `id, url, active, owner_tenant_id, events, site_filter, state_filter, secret_preview,
+       previous_secret_expires_at, created_by, created_at, updated_at`
+
+// scanWebhook reads one webhookColumns row.
+func (s *Store) scanWebhook(r rowScanner) (uptime.Webhook, error) {
+	var (
+		w                     uptime.Webhook
+		active                int64
+		owner                 sql.NullString
+		events, sites, states []byte
+		prevExpires           sql.NullTime
+	)
+	if err := r.Scan(&w.ID, &w.URL, &active, &owner, &events, &sites, &states, &w.SecretPreview, &prevExpires,
+		&w.CreatedBy, &w.CreatedAt, &w.UpdatedAt); err != nil {
+		return uptime.Webhook{}, err
+	}
+	w.Active, w.OwnerTenantID, w.PreviousSecretExpiresAt = active == 1, owner.String, timeOf(prevExpires)
+	w.CreatedAt, w.UpdatedAt = w.CreatedAt.UTC(), w.UpdatedAt.UTC()
+	var ok bool
+	if w.Events, ok = decodeStrings(events); !ok {
+		s.warnColumn("jetmon_webhooks", "events", w.ID)
+	}
+	if w.SiteIDs, ok = decodeSiteFilter(sites); !ok {
+		s.warnColumn("jetmon_webhooks", "site_filter", w.ID)
+	}
+	if w.States, ok = decodeStateFilter(states); !ok {
+		s.warnColumn("jetmon_webhooks", "state_filter", w.ID)
+	}
+	return w, nil
+}
+
+// ownedBy narrows a query on an owner_tenant_id table to tenant t (all
+// rows for an unscoped caller).
+func ownedBy(query string, args []any, t api.Tenant) (string, []any) {
+	if t == "" {
+		return query, args
+	}
+	return query + ` AND owner_tenant_id = ?`, append(args, string(t))
+}
+
+// ListWebhooks returns the webhooks the tenant owns (every webhook for an
+// unscoped caller) in id order, without secrets.
+func (s *Store) ListWebhooks(ctx context.Context, t api.Tenant) ([]uptime.Webhook, error) {
+	query, args := ownedBy(`SELECT `+webhookColumns+` FROM jetmon_webhooks WHERE 1 = 1`, nil, t)
+	rows, err := s.db.QueryContext(ctx, query+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list webhooks: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []uptime.Webhook
+	for rows.Next() {
+		w, err := s.scanWebhook(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list webhooks: scan: %w", err)
+		}
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list webhooks: %w", err)
+	}
+	return out, nil
+}
+
+// GetWebhook returns webhook id without its secret, or api.ErrNotFound when
+// it does not exist or the tenant does not own it.
+func (s *Store) GetWebhook(ctx context.Context, id int64, t api.Tenant) (uptime.Webhook, error) {
+	w, err := s.getWebhook(ctx, s.db, id, t, false)
+	if err != nil {
+		return uptime.Webhook{}, fmt.Errorf("get webhook %d: %w", id, err)
+	}
+	return w, nil
+}
+
+// getWebhook reads webhook id on q; forUpdate locks the row.
+func (s *Store) getWebhook(ctx context.Context, q querier, id int64, t api.Tenant, forUpdate bool) (uptime.Webhook, error) {
+	query, args := ownedBy(`SELECT `+webhookColumns+` FROM jetmon_webhooks WHERE id = ?`, []any{id}, t)
+	if forUpdate {
+		query += ` FOR UPDATE`
+	}
+	w, err := s.scanWebhook(q.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return uptime.Webhook{}, notFound("webhook %d", id)
+	}
+	if err != nil {
+		return uptime.Webhook{}, fmt.Errorf("read: %w", err)
+	}
+	return w, nil
+}
+
+// CreateWebhook inserts w owned by the tenant (none when unscoped) and
+// returns it with its secret: w.Secret, or a fresh one when empty. It is
+// the only read of the secret besides RotateSecret.
+func (s *Store) CreateWebhook(ctx context.Context, w uptime.Webhook, t api.Tenant) (uptime.Webhook, error) {
+	secret, err := webhookSecret(w.Secret)
+	if err != nil {
+		return uptime.Webhook{}, fmt.Errorf("create webhook: %w", err)
+	}
+	cols, err := webhookFilterArgs(w.Events, w.SiteIDs, w.States)
+	if err != nil {
+		return uptime.Webhook{}, fmt.Errorf("create webhook: %w", err)
+	}
+	if err := checkWebhookText(w.URL, w.CreatedBy, t); err != nil {
+		return uptime.Webhook{}, fmt.Errorf("create webhook: %w", err)
+	}
+	var out uptime.Webhook
+	err = sqlstore.WithTx(ctx, s.db, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO jetmon_webhooks (url, active, owner_tenant_id, events, site_filter,
+			state_filter, secret, secret_preview, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			w.URL, w.Active, nullString(string(t)), cols[0], cols[1], cols[2], secret, lastChars(secret, previewLen),
+			w.CreatedBy)
+		if err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("insert id: %w", err)
+		}
+		out, err = s.getWebhook(ctx, tx, id, "", false)
+		return err
+	})
+	if err != nil {
+		return uptime.Webhook{}, fmt.Errorf("create webhook: %w", err)
+	}
+	out.Secret = secret
+	return out, nil
+}
+
+// webhookSecret is secret when usable, a fresh one when empty.
+func webhookSecret(secret string) (string, error) {
+	switch {
+	case secret == "":
+		return NewWebhookSecret()
+	case len(secret) > maxSecretLen || strings.ContainsFunc(secret, func(r rune) bool { return r < '!' || r > '~' }):
+		return "", fmt.Errorf("secret: at most %d printable ASCII characters", maxSecretLen)
+	}
+	return secret, nil
+}
+
+// checkWebhookText checks the text columns' limits.
+func checkWebhookText(url, createdBy string, t api.Tenant) error {
+	switch {
+	case url == "" || len(url) > maxURLLen:
+		return fmt.Errorf("url: 1 to %d bytes", maxURLLen)
+	case len(createdBy) > maxCreatorLen:
+		return fmt.Errorf("created_by: at most %d bytes", maxCreatorLen)
+	case len(t) > maxTenantIDLen:
+		return fmt.Errorf("tenant id: at most %d bytes", maxTenantIDLen)
+	}
+	return nil
+}
+
+// webhookFilterArgs encodes the three allow-lists (NULL when empty).
+func webhookFilterArgs(events []string, siteIDs []int64, states []uptime.State) ([3]any, error) {
+	var out [3]any
+	var err error
+	if out[0], err = stringsColumn(events); err != nil {
+		return out, err
+	}
+	if out[1], err = siteFilterColumn(siteIDs); err != nil {
+		return out, err
+	}
+	out[2], err = stateFilterColumn(states)
+	return out, err
+}
+
+// UpdateWebhook applies p to webhook id; an empty list resets a filter to
+// match-all. api.ErrNotFound when it does not exist or the tenant does not
+// own it.
+func (s *Store) UpdateWebhook(ctx context.Context, id int64, p api.WebhookPatch, t api.Tenant) (uptime.Webhook, error) {
+	set, args, err := webhookPatchSet(p)
+	if err != nil {
+		return uptime.Webhook{}, fmt.Errorf("update webhook %d: %w", id, err)
+	}
+	var out uptime.Webhook
+	err = sqlstore.WithTx(ctx, s.db, func(tx *sql.Tx) error {
+		if out, err = s.getWebhook(ctx, tx, id, t, true); err != nil || len(set) == 0 {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE jetmon_webhooks SET `+strings.Join(set, ", ")+` WHERE id = ?`,
+			append(args, id)...); err != nil {
+			return fmt.Errorf("update: %w", err)
+		}
+		out, err = s.getWebhook(ctx, tx, id, "", false)
+		return err
+	})
+	if err != nil {
+		return uptime.Webhook{}, fmt.Errorf("update webhook %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// webhookPatchSet turns p into SET assignments.
+func webhookPatchSet(p api.WebhookPatch) ([]string, []any, error) {
+	var (
+		set  []string
+		args []any
+	)
+	add := func(col string, v any) {
+		set = append(set, col+" = ?")
+		args = append(args, v)
+	}
+	if p.URL != nil {
+		if err := checkWebhookText(*p.URL, "", ""); err != nil {
+			return nil, nil, err
+		}
+		add("url", *p.URL)
+	}
+	if p.Active != nil {
+		add("active", *p.Active)
+	}
+	var events []string
+	var sites []int64
+	var states []uptime.State
+	if p.Events != nil {
+		events = *p.Events
+	}
+	if p.SiteIDs != nil {
+		sites = *p.SiteIDs
+	}
+	if p.States != nil {
+		states = *p.States
+	}
+	cols, err := webhookFilterArgs(events, sites, states)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, present := range []bool{p.Events != nil, p.SiteIDs != nil, p.States != nil} {
+		if present {
+			add([]string{"events", "site_filter", "state_filter"}[i], cols[i])
+		}
+	}
+	return set, args, nil
+}
+
+// DeleteWebhook deletes webhook id (its deliveries stay, for the record).
+// api.ErrNotFound when it does not exist or the tenant does not own it.
+func (s *Store) DeleteWebhook(ctx context.Context, id int64, t api.Tenant) error {
+	query, args := ownedBy(`DELETE FROM jetmon_webhooks WHERE id = ?`, []any{id}, t)
+	return deleteOne(ctx, s.db, query, args, "webhook", id)
+}
+
+// deleteOne runs a DELETE of one row; api.ErrNotFound when it deleted none.
+func deleteOne(ctx context.Context, db *sql.DB, query string, args []any, what string, id int64) error {
+	res, err := db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("delete %s %d: %w", what, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("delete %s %d: %w", what, id, err)
+	}
+	if n == 0 {
+		return notFound("delete %s %d", what, id)
+	}
+	return nil
+}
+
+// RotateSecret replaces webhook id's secret by secret (a fresh one when
+// empty) and returns the webhook with it. With grace > 0 the old secret
+// stays valid (deliveries are signed with both) until now+grace; with 0 it
+// is invalid at once.
+func (s *Store) RotateSecret(ctx context.Context, id int64, secret string, grace time.Duration, t api.Tenant) (uptime.Webhook, error) {
+	if grace < 0 {
+		return uptime.Webhook{}, fmt.Errorf("rotate webhook %d secret: grace %v must be >= 0", id, grace)
+	}
+	secret, err := webhookSecret(secret)
+	if err != nil {
+		return uptime.Webhook{}, fmt.Errorf("rotate webhook %d secret: %w", id, err)
+	}
+	var out uptime.Webhook
+	err = sqlstore.WithTx(ctx, s.db, func(tx *sql.Tx) error {
+		if _, err := s.getWebhook(ctx, tx, id, t, true); err != nil {
+			return err
+		}
+		var prev, prevExpires any
+		if grace > 0 {
+			var old string
+			if err := tx.QueryRowContext(ctx, `SELECT secret FROM jetmon_webhooks WHERE id = ?`, id).Scan(&old); err != nil {
+				return fmt.Errorf("read secret: %w", err)
+			}
+			prev, prevExpires = old, s.clock().Add(grace)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE jetmon_webhooks SET secret = ?, secret_preview = ?, previous_secret = ?,
+			previous_secret_expires_at = ? WHERE id = ?`, secret, lastChars(secret, previewLen), prev, prevExpires, id); err != nil {
+			return fmt.Errorf("update: %w", err)
+		}
+		out, err = s.getWebhook(ctx, tx, id, "", false)
+		return err
+	})
+	if err != nil {
+		return uptime.Webhook{}, fmt.Errorf("rotate webhook %d secret: %w", id, err)
+	}
+	out.Secret = secret
+	return out, nil
+}

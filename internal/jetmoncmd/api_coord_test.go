@@ -1,0 +1,79 @@
+package jetmoncmd
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/jetmon-mesh/jetmon/api"
+	"github.com/jetmon-mesh/jetmon/deliverer"
+	"github.com/jetmon-mesh/jetmon/internal/bus"
+)
+
+func TestAPICommandErrors(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		err      error
+		want     error // nil: neither API sentinel
+		notWant  error
+		wantText string
+	}{
+		"no leader": {err: fmt.Errorf("%w: no responders", bus.ErrCoordinatorUnavailable),
+			want: api.ErrCoordinatorUnavailable, wantText: "coordinator site.pause: coordinator unavailable: no responders"},
+		"leader stopping": {err: fmt.Errorf("subject: %w", &bus.CommandError{Code: bus.CodeUnavailable, Message: "server stopping"}),
+			want: api.ErrCoordinatorUnavailable, wantText: "coordinator site.pause: coordinator unavailable: server stopping"},
+		"unknown site": {err: &bus.CommandError{Code: bus.CodeNotFound, Message: "blog 9: no site"},
+			want: api.ErrNotFound, notWant: api.ErrCoordinatorUnavailable},
+		"refused payload": {err: &bus.CommandError{Code: bus.CodeBadRequest, Message: "reason"},
+			notWant: api.ErrCoordinatorUnavailable},
+	}
+	for name, tt := range tests {
+		got := commandErr(bus.VerbSitePause, tt.err)
+		if tt.want != nil && !errors.Is(got, tt.want) {
+			t.Errorf("%s: %v is not %v", name, got, tt.want)
+		}
+		if tt.notWant != nil && errors.Is(got, tt.notWant) {
+			t.Errorf("%s: %v is %v", name, got, tt.notWant)
+		}
+		if tt.wantText != "" && got.Error() != tt.wantText {
+			t.Errorf("%s: %q, want %q", name, got, tt.wantText)
+		}
+		if !errors.Is(got, tt.err) {
+			t.Errorf("%s: the cause is lost in %v", name, got)
+		}
+	}
+}
+
+func TestAPIDeliveryErrors(t *testing.T) {
+	t.Parallel()
+	for cause, want := range map[error]error{
+		deliverer.ErrNotFound:               api.ErrNotFound,
+		deliverer.ErrNotRetryable:           api.ErrNotRetryable,
+		deliverer.ErrTransportNotConfigured: api.ErrTransportNotConfigured,
+	} {
+		if got := deliveryErr(fmt.Errorf("retry delivery 1: %w", cause)); !errors.Is(got, want) || !errors.Is(got, cause) {
+			t.Errorf("%v maps to %v, want %v", cause, got, want)
+		}
+	}
+	if deliveryErr(nil) != nil {
+		t.Error("nil is an error")
+	}
+}
+
+func TestAPITLSNames(t *testing.T) {
+	t.Parallel()
+	for _, v := range []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13} {
+		if got := tlsVersion(tls.VersionName(v)); got != v {
+			t.Errorf("tlsVersion(%q) = %#x, want %#x", tls.VersionName(v), got, v)
+		}
+	}
+	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		if got := cipherSuite(cs.Name); got != cs.ID {
+			t.Errorf("cipherSuite(%q) = %#x, want %#x", cs.Name, got, cs.ID)
+		}
+	}
+	if tlsVersion("") != 0 || tlsVersion("TLS 9") != 0 || cipherSuite("") != 0 || cipherSuite("NOPE") != 0 {
+		t.Error("unknown names must be 0")
+	}
+}
