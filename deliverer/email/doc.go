@@ -5,7 +5,7 @@
 // the rendered message to WPCOM's email endpoint. Render is the one
 // renderer of a notice's subject and plain-text and HTML bodies.
 //
-// It imports only the standard library, uptime and go-mail. It must not
-// import the deliverer package, another transport, internal/*, nats.go or a
-// SQL driver.
+// It imports only the standard library, uptime, go-mail and the shared
+// deliverer/internal/httpsend. It must not import the deliverer package,
+// another transport, the module's internal/*, nats.go or a SQL driver.
 package email

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/httpsend"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -78,7 +79,7 @@ func New(o Opts) (*Sender, error) {
 	}
 	s := &Sender{o: o, from: from.Address, log: o.Logger.With("component", "email", "transport", o.Transport)}
 	if o.Transport == TransportWPCOM {
-		s.client = newClient(o.Timeout)
+		s.client = httpsend.NewClient(o.Timeout)
 	}
 	return s, nil
 }

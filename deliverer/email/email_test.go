@@ -19,6 +19,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/jetmon-mesh/jetmon/deliverer/email"
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/transporttest"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -31,7 +32,7 @@ func newSender(t *testing.T, o email.Opts) *email.Sender {
 	if o.From == "" {
 		o.From = from
 	}
-	o.Now = at
+	o.Now = transporttest.At
 	s, err := email.New(o)
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +70,7 @@ func TestStubLogsAndDoesNotDeliver(t *testing.T) {
 // nothing is sent.
 func TestSendAlertRejectsBadAddress(t *testing.T) {
 	t.Parallel()
-	srv, got := receiver(t, 200, "")
+	srv, got := transporttest.Serve(t, transporttest.Answering(200, ""))
 	senders := map[string]*email.Sender{
 		"stub":  newSender(t, email.Opts{}),
 		"wpcom": newSender(t, email.Opts{Transport: email.TransportWPCOM, WPCOMEndpoint: srv.URL}),
@@ -119,7 +120,7 @@ func TestWPCOMTransport(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv, got := receiver(t, tc.status, `{"queued":true}`)
+			srv, got := transporttest.Serve(t, transporttest.Answering(tc.status, `{"queued":true}`))
 			s := newSender(t, email.Opts{Transport: email.TransportWPCOM, WPCOMEndpoint: srv.URL + "/email",
 				WPCOMAuthToken: tc.token})
 			res, err := s.SendAlert(t.Context(), dest, downNotice())
@@ -130,21 +131,17 @@ func TestWPCOMTransport(t *testing.T) {
 			if res != (uptime.SendResult{StatusCode: tc.status, Response: `{"queued":true}`}) {
 				t.Errorf("result = %+v", res)
 			}
-			r := <-got
+			r := transporttest.Next(t, got)
 			wantAuth := ""
 			if tc.token != "" {
 				wantAuth = "Bearer " + tc.token
 			}
-			if r.header.Get("Authorization") != wantAuth || r.header.Get("Content-Type") != "application/json" ||
-				r.header.Get("User-Agent") != email.UserAgent {
-				t.Errorf("headers = %v", r.header)
+			if r.Header.Get("Authorization") != wantAuth || r.Header.Get("Content-Type") != "application/json" ||
+				r.Header.Get("User-Agent") != email.UserAgent {
+				t.Errorf("headers = %v", r.Header)
 			}
 			if name == "wpcom_request" {
-				var b bytes.Buffer
-				if err := json.Indent(&b, r.body, "", "  "); err != nil {
-					t.Fatal(err)
-				}
-				golden(t, name, append(b.Bytes(), '\n'))
+				transporttest.Golden(t, name, transporttest.IndentJSON(t, r.Body))
 			}
 		})
 	}
@@ -228,8 +225,8 @@ func checkMIME(t *testing.T, m mailed, n uptime.Notice) {
 	if got, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); got != subject {
 		t.Errorf("Subject = %q, want %q", got, subject)
 	}
-	if date, err := msg.Header.Date(); err != nil || !date.Equal(at().Truncate(time.Second)) {
-		t.Errorf("Date = %v (%v), want %v from Opts.Now", date, err, at().Truncate(time.Second))
+	if date, err := msg.Header.Date(); err != nil || !date.Equal(transporttest.At().Truncate(time.Second)) {
+		t.Errorf("Date = %v (%v), want %v from Opts.Now", date, err, transporttest.At().Truncate(time.Second))
 	}
 	if msg.Header.Get("Bcc") != "" || msg.Header.Get("Auto-Submitted") != "auto-generated" {
 		t.Errorf("headers: Bcc %q, Auto-Submitted %q", msg.Header.Get("Bcc"), msg.Header.Get("Auto-Submitted"))

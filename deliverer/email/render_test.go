@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/jetmon-mesh/jetmon/deliverer/email"
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/transporttest"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -16,8 +17,8 @@ func TestRenderGolden(t *testing.T) {
 		wantSubject string
 	}{
 		"render_down_with_votes": {notice: downNotice(), wantSubject: "[Down] https://example.com/shop"},
-		"render_recovery":        {notice: recoveryNotice(), wantSubject: "[Recovered] https://example.com/shop"},
-		"render_test_send":       {notice: testNotice(), wantSubject: "[Jetmon test] https://test.invalid/ops-email"},
+		"render_recovery":        {notice: transporttest.RecoveryNotice(), wantSubject: "[Recovered] https://example.com/shop"},
+		"render_test_send":       {notice: transporttest.TestSendNotice("https://test.invalid/ops-email"), wantSubject: "[Jetmon test] https://test.invalid/ops-email"},
 		"render_hostile_url": {notice: hostileNotice(),
 			wantSubject: `[Down] https://example.com/<script>alert(1)</script>?a=1&b="2"Bcc: victim@example.com`},
 	}
@@ -28,7 +29,7 @@ func TestRenderGolden(t *testing.T) {
 			if subject != tc.wantSubject {
 				t.Errorf("subject = %q, want %q", subject, tc.wantSubject)
 			}
-			golden(t, name, []byte("Subject: "+subject+"\n\n--- plain ---\n"+plain+"\n--- html ---\n"+html))
+			transporttest.Golden(t, name, []byte("Subject: "+subject+"\n\n--- plain ---\n"+plain+"\n--- html ---\n"+html))
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/httpsend"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -45,7 +46,7 @@ func (s *Sender) sendSMTP(ctx context.Context, m message) (uptime.SendResult, er
 		if ctx.Err() != nil {
 			err = errors.Join(ctx.Err(), err)
 		}
-		return uptime.SendResult{StatusCode: smtpCode(err), Response: responseText([]byte(err.Error()))},
+		return uptime.SendResult{StatusCode: smtpCode(err), Response: httpsend.ResponseText([]byte(err.Error()))},
 			fmt.Errorf("email smtp: %w", err)
 	}
 	return uptime.SendResult{StatusCode: 250, Response: "delivered"}, nil

@@ -1,11 +1,10 @@
 package email
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/httpsend"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -23,20 +22,18 @@ type wpcomMessage struct {
 
 // sendWPCOM POSTs m to the WPCOM email endpoint.
 func (s *Sender) sendWPCOM(ctx context.Context, m message) (uptime.SendResult, error) {
-	body, err := encodeJSON(wpcomMessage{From: m.from, To: m.to, Subject: m.subject, Plain: m.plain, HTML: m.html})
+	body, err := httpsend.EncodeJSON(wpcomMessage{From: m.from, To: m.to, Subject: m.subject, Plain: m.plain, HTML: m.html})
 	if err != nil {
 		return uptime.SendResult{}, &uptime.PermanentError{Err: fmt.Errorf("email wpcom: %w", err)}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.o.WPCOMEndpoint, bytes.NewReader(body))
+	req, err := httpsend.NewPost(ctx, s.o.WPCOMEndpoint, UserAgent, body)
 	if err != nil {
-		return uptime.SendResult{}, fmt.Errorf("email wpcom: build request: %w", err)
+		return uptime.SendResult{}, fmt.Errorf("email wpcom: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", UserAgent)
 	if s.o.WPCOMAuthToken != "" {
 		req.Header.Set("Authorization", "Bearer "+s.o.WPCOMAuthToken)
 	}
-	res, err := post(s.client, req)
+	res, err := httpsend.Post(s.client, req)
 	if err != nil {
 		return res, fmt.Errorf("email wpcom: %w", err)
 	}

@@ -3,6 +3,8 @@
 // notice's dedup key so PagerDuty keeps one incident per Jetmon event (and
 // drops a retried duplicate).
 //
-// It imports only the standard library and uptime. It must not import the
-// deliverer package, another transport, internal/*, nats.go or a SQL driver.
+// It imports only the standard library, uptime and the shared
+// deliverer/internal/httpsend and alerttext. It must not import the
+// deliverer package, another transport, the module's internal/*, nats.go or
+// a SQL driver.
 package pagerduty

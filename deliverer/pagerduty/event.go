@@ -1,9 +1,8 @@
 package pagerduty
 
 import (
-	"strconv"
-	"unicode/utf8"
-
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/alerttext"
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/httpsend"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -42,31 +41,12 @@ func newEvent(routingKey string, n uptime.Notice) event {
 	return event{
 		RoutingKey: routingKey, EventAction: action, DedupKey: n.DedupKey,
 		Payload: payload{
-			Summary: clip(summary(n), maxSummary), Source: site(n), Severity: severity(n.Severity),
+			Summary: httpsend.Clip(alerttext.Summary(n), maxSummary), Source: alerttext.Site(n),
+			Severity: severity(n.Severity),
 			CustomDetails: details{SiteID: n.SiteID, EventID: n.EventID, EventType: n.EventType,
 				State: string(n.State), Reason: string(n.Reason), IsTest: n.Test},
 		},
 	}
-}
-
-// summary is "[Jetmon test] <url>", "Recovered: <url>" or "<SeverityName>: <url>".
-func summary(n uptime.Notice) string {
-	switch {
-	case n.Test:
-		return "[Jetmon test] " + site(n)
-	case n.Recovery:
-		return "Recovered: " + site(n)
-	default:
-		return uptime.SeverityName(n.Severity) + ": " + site(n)
-	}
-}
-
-// site is the notice's URL, or "site:<id>" without one.
-func site(n uptime.Notice) string {
-	if n.SiteURL != "" {
-		return n.SiteURL
-	}
-	return "site:" + strconv.FormatInt(n.SiteID, 10)
 }
 
 // severity maps Down and Seems Down to critical, Degraded to warning, and
@@ -80,15 +60,4 @@ func severity(s uptime.Severity) string {
 	default:
 		return "info"
 	}
-}
-
-// clip cuts s to at most n bytes without splitting a rune.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -1,7 +1,6 @@
 package pagerduty
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/httpsend"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -58,7 +58,7 @@ func New(o Opts) (*Sender, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Sender{url: o.URL, client: newClient(o.Timeout), log: o.Logger.With("component", "pagerduty")}, nil
+	return &Sender{url: o.URL, client: httpsend.NewClient(o.Timeout), log: o.Logger.With("component", "pagerduty")}, nil
 }
 
 // SendAlert enqueues n for the service whose integration key is
@@ -73,17 +73,15 @@ func (s *Sender) SendAlert(ctx context.Context, dest map[string]string, n uptime
 	if key == "" {
 		return uptime.SendResult{}, &uptime.PermanentError{Err: errors.New("pagerduty: destination has no integration_key")}
 	}
-	body, err := encodeJSON(newEvent(key, n))
+	body, err := httpsend.EncodeJSON(newEvent(key, n))
 	if err != nil {
 		return uptime.SendResult{}, &uptime.PermanentError{Err: fmt.Errorf("pagerduty: %w", err)}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
+	req, err := httpsend.NewPost(ctx, s.url, UserAgent, body)
 	if err != nil {
-		return uptime.SendResult{}, fmt.Errorf("pagerduty: build request: %w", err)
+		return uptime.SendResult{}, fmt.Errorf("pagerduty: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", UserAgent)
-	res, err := post(s.client, req)
+	res, err := httpsend.Post(s.client, req)
 	s.log.DebugContext(ctx, "pagerduty attempt", "delivery_id", n.DeliveryID, "status", res.StatusCode)
 	switch {
 	case err != nil:

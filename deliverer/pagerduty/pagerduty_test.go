@@ -2,13 +2,13 @@ package pagerduty_test
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/transporttest"
 	"github.com/jetmon-mesh/jetmon/deliverer/pagerduty"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
@@ -31,19 +31,19 @@ func newSender(t *testing.T, url string) *pagerduty.Sender {
 func TestSendAlertGolden(t *testing.T) {
 	t.Parallel()
 	tests := map[string]uptime.Notice{
-		"trigger":   downNotice(),
-		"resolve":   recoveryNotice(),
-		"test_send": testNotice(),
+		"trigger":   transporttest.DownNotice(),
+		"resolve":   transporttest.RecoveryNotice(),
+		"test_send": transporttest.TestSendNotice("https://test.invalid/ops-pager"),
 	}
 	for name, n := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv, got := serve(t, answering(http.StatusAccepted, accepted))
+			srv, got := transporttest.Serve(t, transporttest.Answering(http.StatusAccepted, accepted))
 			res, err := newSender(t, srv.URL+"/v2/enqueue").SendAlert(t.Context(), dest, n)
 			if err != nil || res != (uptime.SendResult{StatusCode: 202, Response: accepted}) {
 				t.Fatalf("SendAlert = %+v, %v", res, err)
 			}
-			golden(t, name, next(t, got).dump(t))
+			transporttest.Golden(t, name, transporttest.Next(t, got).DumpJSON(t))
 		})
 	}
 }
@@ -69,8 +69,8 @@ func TestSeverityAndSummary(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv, got := serve(t, answering(http.StatusAccepted, accepted))
-			n := downNotice()
+			srv, got := transporttest.Serve(t, transporttest.Answering(http.StatusAccepted, accepted))
+			n := transporttest.DownNotice()
 			n.Severity = tc.severity
 			switch tc.url {
 			case "":
@@ -85,7 +85,7 @@ func TestSeverityAndSummary(t *testing.T) {
 			var body struct {
 				Payload struct{ Summary, Severity string }
 			}
-			if err := json.Unmarshal(next(t, got).body, &body); err != nil {
+			if err := json.Unmarshal(transporttest.Next(t, got).Body, &body); err != nil {
 				t.Fatal(err)
 			}
 			if body.Payload.Severity != tc.wantSeverity || body.Payload.Summary != tc.wantSummary {
@@ -101,41 +101,20 @@ func TestSeverityAndSummary(t *testing.T) {
 
 func TestSendAlertOutcomes(t *testing.T) {
 	t.Parallel()
-	tests := map[string]struct {
-		answer    http.HandlerFunc
-		dest      map[string]string
-		wantCode  int
-		wantErr   bool
-		permanent bool
-	}{
-		"202 is delivered":      {answer: answering(202, accepted), dest: dest, wantCode: 202},
-		"400 is permanent":      {answer: answering(400, `{"status":"invalid event"}`), dest: dest, wantCode: 400, wantErr: true, permanent: true},
-		"429 is retried":        {answer: answering(429, ""), dest: dest, wantCode: 429, wantErr: true},
-		"500 is retried":        {answer: answering(500, ""), dest: dest, wantCode: 500, wantErr: true},
-		"302 is not followed":   {answer: redirect, dest: dest, wantCode: 302, wantErr: true},
-		"no integration key":    {dest: map[string]string{"address": "x@example.com"}, wantErr: true, permanent: true},
-		"blank integration key": {dest: map[string]string{"integration_key": " "}, wantErr: true, permanent: true},
+	tests := map[string]transporttest.Outcome{
+		"202 is delivered": {Answer: transporttest.Answering(202, accepted), Dest: dest, WantCode: 202},
+		"400 is permanent": {Answer: transporttest.Answering(400, `{"status":"invalid event"}`), Dest: dest,
+			WantCode: 400, WantErr: true, Permanent: true},
+		"429 is retried":        {Answer: transporttest.Answering(429, ""), Dest: dest, WantCode: 429, WantErr: true},
+		"500 is retried":        {Answer: transporttest.Answering(500, ""), Dest: dest, WantCode: 500, WantErr: true},
+		"302 is not followed":   {Answer: transporttest.Redirecting("https://elsewhere.example/v2/enqueue"), Dest: dest, WantCode: 302, WantErr: true},
+		"no integration key":    {Dest: map[string]string{"address": "x@example.com"}, WantErr: true, Permanent: true},
+		"blank integration key": {Dest: map[string]string{"integration_key": " "}, WantErr: true, Permanent: true},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			srv, got := serve(t, tc.answer)
-			res, err := newSender(t, srv.URL).SendAlert(t.Context(), tc.dest, downNotice())
-			var perm *uptime.PermanentError
-			if (err != nil) != tc.wantErr || errors.As(err, &perm) != tc.permanent || res.StatusCode != tc.wantCode {
-				t.Fatalf("= %+v, %v; want status %d, error %v, permanent %v", res, err, tc.wantCode, tc.wantErr, tc.permanent)
-			}
-			if tc.wantCode != 0 {
-				next(t, got)
-			}
-			none(t, got)
+	transporttest.RunOutcomes(t, dest["integration_key"], tests,
+		func(t *testing.T, url string, dest map[string]string) (uptime.SendResult, error) {
+			return newSender(t, url).SendAlert(t.Context(), dest, transporttest.DownNotice())
 		})
-	}
-}
-
-func redirect(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Location", "https://elsewhere.example/v2/enqueue")
-	w.WriteHeader(http.StatusFound)
 }
 
 func TestNewValidates(t *testing.T) {

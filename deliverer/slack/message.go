@@ -1,11 +1,9 @@
 package slack
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/alerttext"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -27,55 +25,32 @@ type text struct {
 	Text string `json:"text"`
 }
 
+// newMessage is the summary as fallback and bold header line, after the
+// tone's emoji, then the facts as fields.
 func newMessage(n uptime.Notice) message {
-	headline := summary(n)
-	fields := []text{
-		field("Site ID", strconv.FormatInt(n.SiteID, 10)),
-		field("Event", fmt.Sprintf("#%d (%s)", n.EventID, n.EventType)),
-		field("State", string(n.State)),
+	headline := escape(alerttext.Summary(n))
+	var fields []text
+	for _, f := range alerttext.Facts(n) {
+		fields = append(fields, text{Type: "mrkdwn", Text: "*" + f.Name + "*\n" + escape(f.Value)})
 	}
-	if n.Reason != "" {
-		fields = append(fields, field("Reason", string(n.Reason)))
-	}
-	fields = append(fields, field("Time", n.OccurredAt.UTC().Format(time.RFC3339)))
 	return message{
-		Text: escape(headline),
+		Text: headline,
 		Blocks: []block{
-			{Type: "section", Text: &text{Type: "mrkdwn", Text: emoji(n) + " *" + escape(headline) + "*"}},
+			{Type: "section", Text: &text{Type: "mrkdwn", Text: emoji(alerttext.ToneOf(n)) + " *" + headline + "*"}},
 			{Type: "section", Fields: fields},
 		},
 	}
 }
 
-func field(name, value string) text {
-	return text{Type: "mrkdwn", Text: "*" + name + "*\n" + escape(value)}
-}
-
-// summary is "[Jetmon test] <url>", "Recovered: <url>" or "<SeverityName>: <url>".
-func summary(n uptime.Notice) string {
-	site := n.SiteURL
-	if site == "" {
-		site = "site:" + strconv.FormatInt(n.SiteID, 10)
-	}
-	switch {
-	case n.Test:
-		return "[Jetmon test] " + site
-	case n.Recovery:
-		return "Recovered: " + site
-	default:
-		return uptime.SeverityName(n.Severity) + ": " + site
-	}
-}
-
 // emoji is :mag: for a test, :white_check_mark: for a recovery,
-// :rotating_light: from Seems Down up, else :warning:.
-func emoji(n uptime.Notice) string {
-	switch {
-	case n.Test:
+// :rotating_light: for an alarm, else :warning:.
+func emoji(t alerttext.Tone) string {
+	switch t {
+	case alerttext.ToneTest:
 		return ":mag:"
-	case n.Recovery:
+	case alerttext.ToneRecovery:
 		return ":white_check_mark:"
-	case n.Severity >= uptime.SeveritySeemsDown:
+	case alerttext.ToneAlarm:
 		return ":rotating_light:"
 	default:
 		return ":warning:"

@@ -1,16 +1,12 @@
 package slack
 
 import (
-	"bytes"
+	"cmp"
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/chathook"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -32,23 +28,17 @@ type Opts struct {
 
 // Sender posts to Slack incoming webhooks. It is safe for concurrent use.
 type Sender struct {
-	allowHTTP bool
-	client    *http.Client
-	log       *slog.Logger
+	hook *chathook.Hook
 }
 
 // New validates o and builds the Sender's HTTP client; it does no I/O.
 func New(o Opts) (*Sender, error) {
-	if o.Timeout < 0 {
-		return nil, fmt.Errorf("slack: timeout %v: must not be negative", o.Timeout)
+	hook, err := chathook.New(chathook.Opts{Name: "slack", UserAgent: UserAgent, Timeout: cmp.Or(o.Timeout, DefaultTimeout),
+		AllowHTTP: o.AllowHTTP, QuoteRefusal: true, Logger: o.Logger})
+	if err != nil {
+		return nil, err
 	}
-	if o.Timeout == 0 {
-		o.Timeout = DefaultTimeout
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	return &Sender{allowHTTP: o.AllowHTTP, client: newClient(o.Timeout), log: o.Logger.With("component", "slack")}, nil
+	return &Sender{hook: hook}, nil
 }
 
 // SendAlert posts n to dest["webhook_url"]. A 2xx answer is success.
@@ -59,44 +49,5 @@ func New(o Opts) (*Sender, error) {
 // followed) and transport errors are retried. Errors never carry the URL,
 // which is the webhook's credential.
 func (s *Sender) SendAlert(ctx context.Context, dest map[string]string, n uptime.Notice) (uptime.SendResult, error) {
-	target, err := s.webhookURL(dest)
-	if err != nil {
-		return uptime.SendResult{}, &uptime.PermanentError{Err: err}
-	}
-	body, err := encodeJSON(newMessage(n))
-	if err != nil {
-		return uptime.SendResult{}, &uptime.PermanentError{Err: fmt.Errorf("slack: %w", err)}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		return uptime.SendResult{}, fmt.Errorf("slack: build request: %w", withoutURL(err))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", UserAgent)
-	res, err := post(s.client, req)
-	s.log.DebugContext(ctx, "slack attempt", "delivery_id", n.DeliveryID, "status", res.StatusCode)
-	switch {
-	case err != nil:
-		return res, fmt.Errorf("slack: %w", err)
-	case res.StatusCode == http.StatusForbidden, res.StatusCode == http.StatusNotFound, res.StatusCode == http.StatusGone:
-		return res, &uptime.PermanentError{Err: fmt.Errorf("slack: webhook refused (%d %s)", res.StatusCode, res.Response)}
-	case res.StatusCode < 200 || res.StatusCode > 299:
-		return res, fmt.Errorf("slack: answered %d", res.StatusCode)
-	}
-	return res, nil
-}
-
-// webhookURL is dest's webhook URL if it is https (or http when allowed)
-// with a host.
-func (s *Sender) webhookURL(dest map[string]string) (string, error) {
-	raw := strings.TrimSpace(dest["webhook_url"])
-	if raw == "" {
-		return "", errors.New("slack: destination has no webhook_url")
-	}
-	u, err := url.Parse(raw)
-	ok := err == nil && u.Host != "" && (u.Scheme == "https" || (s.allowHTTP && u.Scheme == "http"))
-	if !ok {
-		return "", errors.New("slack: webhook_url must be an https URL with a host")
-	}
-	return u.String(), nil
+	return s.hook.Send(ctx, dest, n.DeliveryID, newMessage(n))
 }

@@ -1,10 +1,7 @@
 package teams
 
 import (
-	"fmt"
-	"strconv"
-	"time"
-
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/alerttext"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -42,16 +39,13 @@ type fact struct {
 	Value string `json:"value"`
 }
 
+// newMessage is the summary as a bold header line in the tone's color,
+// then the facts as a FactSet.
 func newMessage(n uptime.Notice) message {
-	facts := []fact{
-		{Title: "Site ID", Value: strconv.FormatInt(n.SiteID, 10)},
-		{Title: "Event", Value: fmt.Sprintf("#%d (%s)", n.EventID, n.EventType)},
-		{Title: "State", Value: string(n.State)},
+	var facts []fact
+	for _, f := range alerttext.Facts(n) {
+		facts = append(facts, fact{Title: f.Name, Value: f.Value})
 	}
-	if n.Reason != "" {
-		facts = append(facts, fact{Title: "Reason", Value: string(n.Reason)})
-	}
-	facts = append(facts, fact{Title: "Time", Value: n.OccurredAt.UTC().Format(time.RFC3339)})
 	return message{
 		Type: "message",
 		Attachments: []attachment{{
@@ -59,7 +53,8 @@ func newMessage(n uptime.Notice) message {
 			Content: card{
 				Schema: "http://adaptivecards.io/schemas/adaptive-card.json", Type: "AdaptiveCard", Version: "1.4",
 				Body: []element{
-					{Type: "TextBlock", Text: summary(n), Weight: "Bolder", Size: "Medium", Color: color(n), Wrap: true},
+					{Type: "TextBlock", Text: alerttext.Summary(n), Weight: "Bolder", Size: "Medium",
+						Color: color(alerttext.ToneOf(n)), Wrap: true},
 					{Type: "FactSet", Facts: facts},
 				},
 			},
@@ -67,31 +62,15 @@ func newMessage(n uptime.Notice) message {
 	}
 }
 
-// summary is "[Jetmon test] <url>", "Recovered: <url>" or "<SeverityName>: <url>".
-func summary(n uptime.Notice) string {
-	site := n.SiteURL
-	if site == "" {
-		site = "site:" + strconv.FormatInt(n.SiteID, 10)
-	}
-	switch {
-	case n.Test:
-		return "[Jetmon test] " + site
-	case n.Recovery:
-		return "Recovered: " + site
-	default:
-		return uptime.SeverityName(n.Severity) + ": " + site
-	}
-}
-
-// color is the header's Adaptive Card color: Good for a recovery,
-// Attention from Seems Down up, Warning below, Accent for a test.
-func color(n uptime.Notice) string {
-	switch {
-	case n.Test:
+// color is the header's Adaptive Card color: Accent for a test, Good for a
+// recovery, Attention for an alarm, else Warning.
+func color(t alerttext.Tone) string {
+	switch t {
+	case alerttext.ToneTest:
 		return "Accent"
-	case n.Recovery:
+	case alerttext.ToneRecovery:
 		return "Good"
-	case n.Severity >= uptime.SeveritySeemsDown:
+	case alerttext.ToneAlarm:
 		return "Attention"
 	default:
 		return "Warning"

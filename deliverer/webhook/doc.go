@@ -4,6 +4,7 @@
 // what the receiver answered. Sign and Verify are the one implementation of
 // the signature scheme, for the sender, for receivers and for tests.
 //
-// It imports only the standard library and uptime. It must not import the
-// deliverer package, another transport, internal/*, nats.go or a SQL driver.
+// It imports only the standard library, uptime and the shared
+// deliverer/internal/httpsend. It must not import the deliverer package,
+// another transport, the module's internal/*, nats.go or a SQL driver.
 package webhook

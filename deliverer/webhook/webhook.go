@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/httpsend"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -60,7 +60,7 @@ func New(o Opts) (*Sender, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Sender{client: newClient(o.Timeout), log: o.Logger.With("component", "webhook"), now: o.Now}, nil
+	return &Sender{client: httpsend.NewClient(o.Timeout), log: o.Logger.With("component", "webhook"), now: o.Now}, nil
 }
 
 // SendWebhook POSTs d.Payload, as is, to hook.URL, signed with hook.Secret
@@ -81,16 +81,14 @@ func (s *Sender) SendWebhook(ctx context.Context, hook uptime.Webhook, d uptime.
 		return uptime.SendResult{}, &uptime.PermanentError{Err: err}
 	}
 	now := s.now()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(d.Payload))
+	req, err := httpsend.NewPost(ctx, target, UserAgent, d.Payload)
 	if err != nil {
-		return uptime.SendResult{}, fmt.Errorf("webhook: build request: %w", withoutURL(err))
+		return uptime.SendResult{}, fmt.Errorf("webhook: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", UserAgent)
 	req.Header.Set(HeaderEvent, d.EventType)
 	req.Header.Set(HeaderDelivery, strconv.FormatInt(d.ID, 10))
 	req.Header.Set(HeaderSignature, signatureHeader(hook, d.Payload, now))
-	res, err := post(s.client, req)
+	res, err := httpsend.Post(s.client, req)
 	s.log.DebugContext(ctx, "webhook attempt", "webhook_id", hook.ID, "delivery_id", d.ID, "status", res.StatusCode)
 	if err != nil {
 		return res, fmt.Errorf("webhook: %w", err)
@@ -109,7 +107,7 @@ func (s *Sender) SendWebhook(ctx context.Context, hook uptime.Webhook, d uptime.
 func checkHook(hook uptime.Webhook, d uptime.Delivery) (string, error) {
 	u, err := url.Parse(hook.URL)
 	if err != nil {
-		return "", fmt.Errorf("webhook %d: url: %w", hook.ID, withoutURL(err))
+		return "", fmt.Errorf("webhook %d: url: %w", hook.ID, httpsend.WithoutURL(err))
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", fmt.Errorf("webhook %d: url must be http or https with a host", hook.ID)

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/transporttest"
 	"github.com/jetmon-mesh/jetmon/deliverer/webhook"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
@@ -55,23 +56,23 @@ func TestSendWebhookGolden(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv, got := receiver(t, http.StatusNoContent, "")
+			srv, got := transporttest.Serve(t, transporttest.Answering(http.StatusNoContent, ""))
 			hook := uptime.Webhook{ID: 7, URL: srv.URL + "/hooks/jetmon", Secret: secret,
 				PreviousSecret: tc.previous, PreviousSecretExpiresAt: tc.expiresAt}
 			res, err := newSender(t, webhook.Opts{}).SendWebhook(t.Context(), hook, delivery(t))
 			if err != nil || res.StatusCode != http.StatusNoContent {
 				t.Fatalf("SendWebhook = %+v, %v; want 204, nil", res, err)
 			}
-			r := next(t, got)
-			golden(t, name, r.dump())
-			sig := r.header.Get(webhook.HeaderSignature)
+			r := transporttest.Next(t, got)
+			transporttest.Golden(t, name, r.Dump())
+			sig := r.Header.Get(webhook.HeaderSignature)
 			for _, s := range tc.verifies {
-				if err := webhook.Verify(sig, r.body, []string{s}, 0, at()); err != nil {
+				if err := webhook.Verify(sig, r.Body, []string{s}, 0, at()); err != nil {
 					t.Errorf("Verify with %s: %v", s[:10], err)
 				}
 			}
 			for _, s := range tc.rejected {
-				if err := webhook.Verify(sig, r.body, []string{s}, 0, at()); !errors.Is(err, webhook.ErrSignatureMismatch) {
+				if err := webhook.Verify(sig, r.Body, []string{s}, 0, at()); !errors.Is(err, webhook.ErrSignatureMismatch) {
 					t.Errorf("Verify with %s = %v, want ErrSignatureMismatch", s[:10], err)
 				}
 			}
@@ -105,16 +106,14 @@ func TestSendWebhookOutcomes(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv, got := receiver(t, tc.status, tc.body)
+			answer := transporttest.Answering(tc.status, tc.body)
 			if tc.status == http.StatusFound {
-				srv, got = serve(t, func(w http.ResponseWriter, _ *http.Request) {
-					w.Header().Set("Location", "/elsewhere")
-					w.WriteHeader(http.StatusFound)
-				})
+				answer = transporttest.Redirecting("/elsewhere")
 			}
+			srv, got := transporttest.Serve(t, answer)
 			hook := uptime.Webhook{ID: 7, URL: srv.URL, Secret: secret}
 			res, err := s.SendWebhook(t.Context(), hook, delivery(t))
-			next(t, got) // the one request; a followed redirect would make a second
+			transporttest.Next(t, got) // the one request; a followed redirect would make a second
 			var perm *uptime.PermanentError
 			if (err != nil) != tc.wantErr || errors.As(err, &perm) != tc.permanent {
 				t.Fatalf("err = %v; want error %v, permanent %v", err, tc.wantErr, tc.permanent)
@@ -125,11 +124,7 @@ func TestSendWebhookOutcomes(t *testing.T) {
 			if !utf8.ValidString(res.Response) || len(res.Response) > uptime.MaxResponseBytes {
 				t.Errorf("response is not at most %d bytes of valid UTF-8", uptime.MaxResponseBytes)
 			}
-			select {
-			case r := <-got:
-				t.Errorf("a second request reached the receiver: %s %s", r.method, r.path)
-			default:
-			}
+			transporttest.None(t, got)
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/transporttest"
 	"github.com/jetmon-mesh/jetmon/deliverer/wpcom"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
@@ -62,13 +63,13 @@ func (c *clock) advance(d time.Duration) {
 }
 
 // fail sends n notifications that fail, draining their requests.
-func fail(t *testing.T, n *wpcom.Notifier, got <-chan received, times int) {
+func fail(t *testing.T, n *wpcom.Notifier, got <-chan transporttest.Received, times int) {
 	t.Helper()
 	for i := range times {
 		if _, err := n.NotifyStatusChange(t.Context(), running()); err == nil {
 			t.Fatalf("failure %d succeeded", i+1)
 		}
-		next(t, got)
+		transporttest.Next(t, got)
 	}
 }
 
@@ -93,14 +94,14 @@ func TestBreakerOpensAfterConsecutiveFailures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			f := newFlaky()
-			srv, got := serve(t, f.answer)
+			srv, got := transporttest.Serve(t, f.answer)
 			n := newNotifier(t, wpcom.Opts{URL: srv.URL, FailureThreshold: tc.threshold, OpenTimeout: time.Minute})
 			fail(t, n, got, tc.want-1)
 			f.status.Store(http.StatusOK)
 			if _, err := n.NotifyStatusChange(t.Context(), running()); err != nil {
 				t.Fatal(err)
 			}
-			next(t, got)
+			transporttest.Next(t, got)
 			f.status.Store(http.StatusInternalServerError)
 			fail(t, n, got, tc.want-1)
 			if s := n.State(); s != wpcom.StateClosed {
@@ -118,8 +119,8 @@ func TestBreakerOpensAfterConsecutiveFailures(t *testing.T) {
 // is the time until half-open, at least one second.
 func TestBreakerDefersWhileOpen(t *testing.T) {
 	t.Parallel()
-	clk := &clock{t: at()}
-	srv, got := serve(t, newFlaky().answer)
+	clk := &clock{t: transporttest.At()}
+	srv, got := transporttest.Serve(t, newFlaky().answer)
 	n := newNotifier(t, wpcom.Opts{URL: srv.URL, OpenTimeout: time.Minute, Now: clk.now})
 	fail(t, n, got, wpcom.DefaultFailureThreshold)
 	for _, step := range []struct {
@@ -128,13 +129,13 @@ func TestBreakerDefersWhileOpen(t *testing.T) {
 		clk.advance(step.advance)
 		res, err := n.NotifyStatusChange(t.Context(), running())
 		if d := deferred(t, err); d.RetryAfter != step.want {
-			t.Errorf("%v after opening: RetryAfter = %v, want %v", clk.now().Sub(at()), d.RetryAfter, step.want)
+			t.Errorf("%v after opening: RetryAfter = %v, want %v", clk.now().Sub(transporttest.At()), d.RetryAfter, step.want)
 		}
 		if res != (uptime.SendResult{}) {
 			t.Errorf("a deferral has result %+v, want none", res)
 		}
 	}
-	none(t, got)
+	transporttest.None(t, got)
 }
 
 // TestBreakerHalfOpensAndCloses: after OpenTimeout one probe goes through;
@@ -152,13 +153,13 @@ func TestBreakerHalfOpensAndCloses(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			f, tr := newFlaky(), &transitions{}
-			srv, got := serve(t, f.answer)
+			srv, got := transporttest.Serve(t, f.answer)
 			n := newNotifier(t, wpcom.Opts{URL: srv.URL, OpenTimeout: 50 * time.Millisecond, OnStateChange: tr.record})
 			fail(t, n, got, wpcom.DefaultFailureThreshold)
 			eventually(t, "half-open", func() bool { return n.State() == wpcom.StateHalfOpen })
 			f.status.Store(int32(tc.probe))
 			_, err := n.NotifyStatusChange(t.Context(), running())
-			next(t, got)
+			transporttest.Next(t, got)
 			if (err != nil) != (tc.probe != http.StatusOK) {
 				t.Fatalf("probe answered %d: err = %v", tc.probe, err)
 			}
@@ -174,7 +175,7 @@ func TestBreakerHalfOpensAndCloses(t *testing.T) {
 func TestBreakerOneProbeInHalfOpen(t *testing.T) {
 	t.Parallel()
 	f, release := newFlaky(), make(chan struct{})
-	srv, got := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, got := transporttest.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if f.status.Load() == http.StatusOK {
 			<-release
 		}
@@ -191,12 +192,12 @@ func TestBreakerOneProbeInHalfOpen(t *testing.T) {
 		_, err := n.NotifyStatusChange(t.Context(), running())
 		probe <- err
 	}()
-	next(t, got) // the probe is at the receiver
+	transporttest.Next(t, got) // the probe is at the receiver
 	_, err := n.NotifyStatusChange(t.Context(), confirmedDown())
 	if d := deferred(t, err); d.RetryAfter != time.Second {
 		t.Errorf("RetryAfter during the probe = %v, want 1s", d.RetryAfter)
 	}
-	none(t, got)
+	transporttest.None(t, got)
 	unblock()
 	if err := <-probe; err != nil {
 		t.Fatalf("probe: %v", err)
@@ -209,7 +210,7 @@ func TestBreakerOneProbeInHalfOpen(t *testing.T) {
 // TestBreakerIgnoresCancelledContext: a caller giving up is not WPCOM failing.
 func TestBreakerIgnoresCancelledContext(t *testing.T) {
 	t.Parallel()
-	srv, _ := serve(t, newFlaky().answer)
+	srv, _ := transporttest.Serve(t, newFlaky().answer)
 	n := newNotifier(t, wpcom.Opts{URL: srv.URL})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()

@@ -4,7 +4,8 @@
 // so the notification waits in JetStream instead of in memory, and nothing
 // is queued or dropped here.
 //
-// It imports only the standard library, uptime and
-// github.com/sony/gobreaker/v2. It must not import the deliverer package,
-// another transport, internal/*, nats.go or a SQL driver.
+// It imports only the standard library, uptime,
+// github.com/sony/gobreaker/v2 and the shared deliverer/internal/httpsend.
+// It must not import the deliverer package, another transport, the
+// module's internal/*, nats.go or a SQL driver.
 package wpcom

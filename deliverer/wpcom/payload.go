@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/httpsend"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -45,7 +46,7 @@ func encode(c uptime.StatusChange) ([]byte, error) {
 		w.Checks = append(w.Checks, wireCheck{Type: ch.Type, Host: ch.Host, Status: ch.Status,
 			RTT: ch.RTT.Milliseconds(), Code: ch.Code})
 	}
-	b, err := encodeJSON(w)
+	b, err := httpsend.EncodeJSON(w)
 	if err != nil {
 		return nil, fmt.Errorf("status change: %w", err)
 	}

@@ -1,7 +1,6 @@
 package wpcom
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/httpsend"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -77,7 +77,7 @@ func New(o Opts) (*Notifier, error) {
 	if err := o.defaults(); err != nil {
 		return nil, fmt.Errorf("wpcom: %w", err)
 	}
-	n := &Notifier{client: newClient(o.Timeout), url: o.URL, token: o.Token, openTimeout: o.OpenTimeout, now: o.Now}
+	n := &Notifier{client: httpsend.NewClient(o.Timeout), url: o.URL, token: o.Token, openTimeout: o.OpenTimeout, now: o.Now}
 	n.breaker = gobreaker.NewCircuitBreaker[uptime.SendResult](n.settings(o))
 	return n, nil
 }
@@ -143,14 +143,12 @@ func (n *Notifier) State() State { return stateOf(n.breaker.State()) }
 
 // send POSTs one notification.
 func (n *Notifier) send(ctx context.Context, body []byte) (uptime.SendResult, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.url, bytes.NewReader(body))
+	req, err := httpsend.NewPost(ctx, n.url, UserAgent, body)
 	if err != nil {
-		return uptime.SendResult{}, fmt.Errorf("build request: %w", err)
+		return uptime.SendResult{}, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", UserAgent)
 	req.Header.Set("Authorization", "Bearer "+n.token)
-	res, err := post(n.client, req)
+	res, err := httpsend.Post(n.client, req)
 	if err != nil {
 		return res, err
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jetmon-mesh/jetmon/deliverer/internal/transporttest"
 	"github.com/jetmon-mesh/jetmon/deliverer/wpcom"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
@@ -27,7 +28,7 @@ func newNotifier(t *testing.T, o wpcom.Opts) *wpcom.Notifier {
 func confirmedDown() uptime.StatusChange {
 	return uptime.StatusChange{
 		BlogID: 123456789, MonitorURL: "https://example.com/shop", StatusID: uptime.WPCOMStatusConfirmedDown,
-		StatusType: "server", LastCheck: at().Add(-2 * time.Second), LastStatusChange: at(),
+		StatusType: "server", LastCheck: transporttest.At().Add(-2 * time.Second), LastStatusChange: transporttest.At(),
 		Checks: []uptime.StatusCheck{
 			{Type: uptime.WPCOMCheckLocal, Host: "us/prober-us-1", Status: 0, RTT: 312 * time.Millisecond, Code: 503},
 			{Type: uptime.WPCOMCheckVeriflier, Host: "eu-west/veriflier-eu-1", Status: 0, RTT: 412 * time.Millisecond, Code: 503},
@@ -39,7 +40,7 @@ func confirmedDown() uptime.StatusChange {
 func running() uptime.StatusChange {
 	return uptime.StatusChange{
 		BlogID: 123456789, MonitorURL: "https://example.com/shop", StatusID: uptime.WPCOMStatusRunning,
-		StatusType: "success", LastCheck: at(), LastStatusChange: at(),
+		StatusType: "success", LastCheck: transporttest.At(), LastStatusChange: transporttest.At(),
 		Checks: []uptime.StatusCheck{{Type: uptime.WPCOMCheckLocal, Host: "us/prober-us-1", Status: 1, RTT: 87 * time.Millisecond, Code: 200}},
 	}
 }
@@ -50,18 +51,18 @@ func TestNotifyStatusChangeGolden(t *testing.T) {
 	tests := map[string]uptime.StatusChange{
 		"confirmed_down":    confirmedDown(),
 		"running":           running(),
-		"no_checks_is_list": {BlogID: 1, MonitorURL: "https://a.example", StatusID: 1, StatusType: "success", LastCheck: at(), LastStatusChange: at()},
+		"no_checks_is_list": {BlogID: 1, MonitorURL: "https://a.example", StatusID: 1, StatusType: "success", LastCheck: transporttest.At(), LastStatusChange: transporttest.At()},
 	}
 	for name, change := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv, got := serve(t, answering(http.StatusOK, `{"success":true}`))
+			srv, got := transporttest.Serve(t, transporttest.Answering(http.StatusOK, `{"success":true}`))
 			n := newNotifier(t, wpcom.Opts{URL: srv.URL + "/wpcom/v2/jetpack-monitor/status-change"})
 			res, err := n.NotifyStatusChange(t.Context(), change)
 			if err != nil || res != (uptime.SendResult{StatusCode: 200, Response: `{"success":true}`}) {
 				t.Fatalf("NotifyStatusChange = %+v, %v", res, err)
 			}
-			golden(t, name, next(t, got).dump(t))
+			transporttest.Golden(t, name, transporttest.Next(t, got).DumpJSON(t))
 		})
 	}
 }
@@ -76,29 +77,27 @@ func TestNotifyStatusChangeOutcomes(t *testing.T) {
 		permanent bool
 		wantCode  int
 	}{
-		"201 is delivered": {answer: answering(201, ""), change: running(), wantSent: true, wantCode: 201},
-		"400 is retried":   {answer: answering(400, "bad"), change: running(), wantSent: true, wantErr: true, wantCode: 400},
-		"503 is retried":   {answer: answering(503, ""), change: running(), wantSent: true, wantErr: true, wantCode: 503},
-		"302 is not followed": {answer: func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Location", "/elsewhere")
-			w.WriteHeader(http.StatusFound)
-		}, change: running(), wantSent: true, wantErr: true, wantCode: 302},
+		"201 is delivered": {answer: transporttest.Answering(201, ""), change: running(), wantSent: true, wantCode: 201},
+		"400 is retried":   {answer: transporttest.Answering(400, "bad"), change: running(), wantSent: true, wantErr: true, wantCode: 400},
+		"503 is retried":   {answer: transporttest.Answering(503, ""), change: running(), wantSent: true, wantErr: true, wantCode: 503},
+		"302 is not followed": {answer: transporttest.Redirecting("/elsewhere"), change: running(), wantSent: true,
+			wantErr: true, wantCode: 302},
 		"no blog id is permanent":  {change: uptime.StatusChange{StatusID: 1}, wantErr: true, permanent: true},
 		"seems down is never sent": {change: uptime.StatusChange{BlogID: 1, StatusID: 0}, wantErr: true, permanent: true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv, got := serve(t, tc.answer)
+			srv, got := transporttest.Serve(t, tc.answer)
 			res, err := newNotifier(t, wpcom.Opts{URL: srv.URL}).NotifyStatusChange(t.Context(), tc.change)
 			var perm *uptime.PermanentError
 			if (err != nil) != tc.wantErr || errors.As(err, &perm) != tc.permanent || res.StatusCode != tc.wantCode {
 				t.Fatalf("= %+v, %v; want status %d, error %v, permanent %v", res, err, tc.wantCode, tc.wantErr, tc.permanent)
 			}
 			if tc.wantSent {
-				next(t, got)
+				transporttest.Next(t, got)
 			}
-			none(t, got) // exactly one request, or none
+			transporttest.None(t, got) // exactly one request, or none
 		})
 	}
 }

@@ -28,9 +28,11 @@ type rule struct {
 	name string
 	// from are module-relative package paths; a trailing "/..." matches
 	// subpackages, and a leading "!" exempts the packages it matches.
-	from       []string
-	forbid     []string // import path prefixes (module-relative when they start with "./")
-	transitive bool     // check Deps (everything linked) rather than direct Imports
+	from []string
+	// forbid are import path prefixes (module-relative when they start
+	// with "./"); a leading "!" allows what it matches.
+	forbid     []string
+	transitive bool // check Deps (everything linked) rather than direct Imports
 }
 
 var (
@@ -62,10 +64,21 @@ func rules() []rule {
 				[]string{"./internal/", "github.com/nats-io/", "github.com/go-sql-driver/"}, false},
 		)
 	}
-	// The deliverer's transports satisfy its interfaces implicitly.
+	// The deliverer's transports satisfy its interfaces implicitly. What
+	// they share lives in deliverer/internal/... (plumbing and test support,
+	// not a transport; not the module's ./internal/ either).
+	transport := []string{"deliverer/*", "!deliverer/internal/..."}
+	notDelivererNorTransport := []string{"./deliverer", "!./deliverer/internal/"}
 	rs = append(rs,
 		rule{"deliverer imports none of its transports", []string{"deliverer"}, []string{"./deliverer/"}, true},
-		rule{"a deliverer transport imports neither the deliverer nor another transport", []string{"deliverer/*"}, []string{"./deliverer"}, true},
+		rule{"a deliverer transport imports neither the deliverer nor another transport", transport,
+			notDelivererNorTransport, true},
+		rule{"deliverer/internal imports neither the deliverer nor a transport", []string{"deliverer/internal/..."},
+			notDelivererNorTransport, true},
+		rule{"deliverer/internal links only the standard library, uptime and deliverer/internal",
+			[]string{"deliverer/internal/..."}, []string{"github.com/", "golang.org/", "!./uptime", "!./deliverer/internal/"}, true},
+		rule{"deliverer/internal/transporttest is for tests only", []string{"..."},
+			[]string{"./deliverer/internal/transporttest"}, false},
 	)
 	return rs
 }
@@ -106,6 +119,21 @@ func matches(pattern, rel string) bool {
 	return rel == pattern
 }
 
+// forbids reports whether a prefix of forbid matches dep and no "!" one does.
+func forbids(forbid []string, dep string) bool {
+	hit := false
+	for _, f := range forbid {
+		if allow, ok := strings.CutPrefix(f, "!"); ok {
+			if forbidden(allow, dep) {
+				return false
+			}
+		} else if forbidden(f, dep) {
+			hit = true
+		}
+	}
+	return hit
+}
+
 func forbidden(prefix, dep string) bool {
 	if rel, ok := strings.CutPrefix(prefix, "./"); ok {
 		full := module + "/" + strings.TrimSuffix(rel, "/")
@@ -134,10 +162,8 @@ func violations(pkgs []listed, rs []rule) []string {
 				if dep == p.ImportPath {
 					continue
 				}
-				for _, f := range r.forbid {
-					if forbidden(f, dep) {
-						out = append(out, fmt.Sprintf("%s: %s depends on %s", r.name, p.ImportPath, dep))
-					}
+				if forbids(r.forbid, dep) {
+					out = append(out, fmt.Sprintf("%s: %s depends on %s", r.name, p.ImportPath, dep))
 				}
 			}
 		}
@@ -209,6 +235,29 @@ func TestArchitectureRulesCatch(t *testing.T) {
 			listed{ImportPath: m("uptime"), Deps: []string{"golang.org/x/net/idna"}}, "uptime is stdlib only"},
 		"transport imports the deliverer": {
 			listed{ImportPath: m("deliverer/slack"), Deps: []string{m("deliverer")}}, "a deliverer transport imports neither"},
+		"transport imports another transport": {
+			listed{ImportPath: m("deliverer/teams"), Deps: []string{m("deliverer/internal/httpsend"), m("deliverer/slack")}},
+			"a deliverer transport imports neither"},
+		"transport links the deliverer through another transport": {
+			listed{ImportPath: m("deliverer/pagerduty"), Deps: []string{m("deliverer/webhook"), m("deliverer")}},
+			"a deliverer transport imports neither"},
+		"shared plumbing imports a transport": {
+			listed{ImportPath: m("deliverer/internal/httpsend"), Deps: []string{m("deliverer/webhook")}},
+			"deliverer/internal imports neither"},
+		"shared test support imports the deliverer": {
+			listed{ImportPath: m("deliverer/internal/transporttest"), Deps: []string{m("deliverer")}},
+			"deliverer/internal imports neither"},
+		"shared plumbing links a module": {
+			listed{ImportPath: m("deliverer/internal/httpsend"), Deps: []string{"golang.org/x/net/http2"}},
+			"deliverer/internal links only the standard library"},
+		"production code imports transporttest": {
+			listed{ImportPath: m("deliverer/webhook"), Imports: []string{m("deliverer/internal/transporttest")}},
+			"deliverer/internal/transporttest is for tests only"},
+		"transport imports the module's internal": {
+			listed{ImportPath: m("deliverer/slack"), Imports: []string{m("internal/deliverystore")}}, "imports no adapter"},
+		"shared plumbing imports nats.go": {
+			listed{ImportPath: m("deliverer/internal/httpsend"), Imports: []string{"github.com/nats-io/nats.go"}},
+			"imports no adapter"},
 		"deliverer imports a transport": {
 			listed{ImportPath: m("deliverer"), Deps: []string{m("deliverer/webhook")}}, "deliverer imports none of its transports"},
 		"a role imports the event store": {
@@ -230,6 +279,13 @@ func TestArchitectureRulesCatch(t *testing.T) {
 		{ImportPath: m("prober"), Deps: []string{m("uptime"), m("check"), "github.com/prometheus/client_golang/prometheus"}},
 		{ImportPath: m("internal/jetmoncmd"), Imports: []string{m("internal/eventstore"), m("internal/sqlstore")}},
 		{ImportPath: m("cmd/jetmon"), Imports: []string{m("internal/jetmoncmd")}, Deps: []string{m("internal/eventstore")}},
+		{ImportPath: m("deliverer/pagerduty"), Imports: []string{m("deliverer/internal/httpsend"), m("deliverer/internal/alerttext")},
+			Deps: []string{m("deliverer/internal/httpsend"), m("deliverer/internal/alerttext"), m("uptime")}},
+		{ImportPath: m("deliverer/slack"), Deps: []string{m("deliverer/internal/chathook"), m("deliverer/internal/httpsend")}},
+		{ImportPath: m("deliverer/wpcom"), Deps: []string{m("deliverer/internal/httpsend"), "github.com/sony/gobreaker/v2"}},
+		{ImportPath: m("deliverer/internal/httpsend"), Imports: []string{m("uptime")}, Deps: []string{m("uptime"), "net/http"}},
+		{ImportPath: m("deliverer/internal/chathook"), Deps: []string{m("deliverer/internal/httpsend"), m("uptime")}},
+		{ImportPath: m("deliverer/internal/transporttest"), Deps: []string{m("uptime"), "net/http/httptest"}},
 	}
 	if got := violations(allowed, rules()); len(got) != 0 {
 		t.Errorf("an allowed graph reports %q", got)
