@@ -29,14 +29,18 @@ func TestWebhookLifecycle(t *testing.T) {
 		t.Errorf("GET returns the secret: %s", got.body)
 	}
 	var rotated WebhookWithSecret
-	must(t, h.do(post(path+"/rotate-secret?grace=24h", tokWrite, nil)), 200).json(t, &rotated)
+	must(t, h.do(post(path+"/rotate-secret?grace=2h", tokWrite, nil)), 200).json(t, &rotated)
 	if rotated.Secret == created.Secret || !secretShape.MatchString(rotated.Secret) || rotated.PreviousSecretExpiresAt == nil ||
-		!rotated.PreviousSecretExpiresAt.Equal(t0.Add(24*time.Hour)) {
+		!rotated.PreviousSecretExpiresAt.Equal(t0.Add(2*time.Hour)) {
 		t.Errorf("rotated with grace = %+v", rotated)
 	}
 	must(t, h.do(post(path+"/rotate-secret", tokWrite, nil)), 200).json(t, &rotated)
+	if rotated.PreviousSecretExpiresAt == nil || !rotated.PreviousSecretExpiresAt.Equal(t0.Add(24*time.Hour)) {
+		t.Errorf("the default rotation keeps the old secret for 24 h: %v", rotated.PreviousSecretExpiresAt)
+	}
+	must(t, h.do(post(path+"/rotate-secret?grace=0", tokWrite, nil)), 200).json(t, &rotated)
 	if rotated.PreviousSecretExpiresAt != nil {
-		t.Errorf("the default rotation invalidates the old secret at once: %v", rotated.PreviousSecretExpiresAt)
+		t.Errorf("grace=0 invalidates the old secret at once: %v", rotated.PreviousSecretExpiresAt)
 	}
 	var patched Webhook
 	must(t, h.do(patchReq(path, `{"events":[],"site_filter":{"site_ids":[]},"active":false}`)), 200).json(t, &patched)

@@ -11,7 +11,7 @@ import (
 
 func graceParams() []param {
 	return []param{{name: "grace", kind: kindString,
-		doc: "how long the old secret keeps signing deliveries, a Go duration up to 168h (default 0: invalid at once)"}}
+		doc: "how long the old secret keeps signing deliveries beside the new one, a Go duration up to 168h (default 24h; 0: invalid at once)"}}
 }
 
 // pageOf pages an unpaginated store list in memory, in id order (webhooks
@@ -111,14 +111,15 @@ func (s *Server) deleteWebhook(r *http.Request, _ *NoBody) (NoContent, error) {
 }
 
 // rotateWebhookSecret is POST /webhooks/{webhook_id}/rotate-secret. With
-// ?grace= the old secret keeps signing (a second v1= signature) until the
-// grace ends; the default, 0, invalidates it at once.
+// the old secret keeps signing (a second v1= signature) until the grace
+// ends: 24 h by default, so receivers can deploy the new secret; ?grace=0
+// invalidates it at once.
 func (s *Server) rotateWebhookSecret(r *http.Request, _ *NoBody) (WebhookWithSecret, error) {
 	id, err := pathID(r, "webhook_id")
 	if err != nil {
 		return WebhookWithSecret{}, err
 	}
-	var grace time.Duration
+	grace := defaultGrace
 	if v := r.URL.Query().Get("grace"); v != "" {
 		if grace, err = time.ParseDuration(v); err != nil || grace < 0 || grace > maxGrace {
 			return WebhookWithSecret{}, fieldErr(codeInvalidGrace, "grace", "must be a duration from 0 to 168h, got %q", v)

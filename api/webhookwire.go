@@ -16,6 +16,7 @@ const (
 	secretBytes      = 32
 	maxFilterSiteIDs = 1000
 	maxGrace         = 7 * 24 * time.Hour
+	defaultGrace     = 24 * time.Hour // receivers need time to deploy a rotated secret
 )
 
 // WebhookEventType is a webhook event type (X-Jetmon-Event).
