@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/jetmon-mesh/jetmon/api"
-	"github.com/jetmon-mesh/jetmon/internal/sqlstore"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -64,24 +63,17 @@ func (s *Store) scanContact(r rowScanner) (uptime.AlertContact, error) {
 	return c, nil
 }
 
+// contacts is jetmon_alert_contacts for the shared reads and writes.
+func (s *Store) contacts() destTable[uptime.AlertContact] {
+	return destTable[uptime.AlertContact]{name: "jetmon_alert_contacts", noun: "alert contact", columns: contactColumns,
+		scan: s.scanContact}
+}
+
 // ListAlertContacts returns the contacts the tenant owns (every contact for
 // an unscoped caller) in id order, without destinations.
 func (s *Store) ListAlertContacts(ctx context.Context, t api.Tenant) ([]uptime.AlertContact, error) {
-	query, args := ownedBy(`SELECT `+contactColumns+` FROM jetmon_alert_contacts WHERE 1 = 1`, nil, t)
-	rows, err := s.db.QueryContext(ctx, query+` ORDER BY id`, args...)
+	out, err := s.contacts().list(ctx, s.db, t)
 	if err != nil {
-		return nil, fmt.Errorf("list alert contacts: %w", err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []uptime.AlertContact
-	for rows.Next() {
-		c, err := s.scanContact(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list alert contacts: scan: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list alert contacts: %w", err)
 	}
 	return out, nil
@@ -90,25 +82,9 @@ func (s *Store) ListAlertContacts(ctx context.Context, t api.Tenant) ([]uptime.A
 // GetAlertContact returns contact id without its destination, or
 // api.ErrNotFound when it does not exist or the tenant does not own it.
 func (s *Store) GetAlertContact(ctx context.Context, id int64, t api.Tenant) (uptime.AlertContact, error) {
-	c, err := s.getContact(ctx, s.db, id, t, false)
+	c, err := s.contacts().get(ctx, s.db, id, t, false)
 	if err != nil {
 		return uptime.AlertContact{}, fmt.Errorf("get alert contact %d: %w", id, err)
-	}
-	return c, nil
-}
-
-// getContact reads contact id on q; forUpdate locks the row.
-func (s *Store) getContact(ctx context.Context, q querier, id int64, t api.Tenant, forUpdate bool) (uptime.AlertContact, error) {
-	query, args := ownedBy(`SELECT `+contactColumns+` FROM jetmon_alert_contacts WHERE id = ?`, []any{id}, t)
-	if forUpdate {
-		query += ` FOR UPDATE`
-	}
-	c, err := s.scanContact(q.QueryRowContext(ctx, query, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return uptime.AlertContact{}, notFound("alert contact %d", id)
-	}
-	if err != nil {
-		return uptime.AlertContact{}, fmt.Errorf("read: %w", err)
 	}
 	return c, nil
 }
@@ -128,23 +104,11 @@ func (s *Store) CreateAlertContact(ctx context.Context, c uptime.AlertContact, t
 	if err != nil {
 		return uptime.AlertContact{}, fmt.Errorf("create alert contact: %w", err)
 	}
-	var out uptime.AlertContact
-	err = sqlstore.WithTx(ctx, s.db, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO jetmon_alert_contacts (label, active, owner_tenant_id, transport,
-			destination, destination_preview, site_filter, min_severity, max_per_hour, created_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.Label, c.Active, nullString(string(t)), string(c.Transport), dest,
-			destinationPreview(c.Transport, c.Destination), sites, uint8(c.MinSeverity), c.MaxPerHour, c.CreatedBy)
-		if err != nil {
-			return fmt.Errorf("insert: %w", err)
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return fmt.Errorf("insert id: %w", err)
-		}
-		out, err = s.getContact(ctx, tx, id, "", false)
-		return err
-	})
+	out, err := s.contacts().insert(ctx, s.db, `INSERT INTO jetmon_alert_contacts (label, active, owner_tenant_id,
+		transport, destination, destination_preview, site_filter, min_severity, max_per_hour, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Label, c.Active, nullString(string(t)), string(c.Transport), dest,
+		destinationPreview(c.Transport, c.Destination), sites, uint8(c.MinSeverity), c.MaxPerHour, c.CreatedBy)
 	if err != nil {
 		return uptime.AlertContact{}, fmt.Errorf("create alert contact: %w", err)
 	}
@@ -175,23 +139,8 @@ func checkContact(c uptime.AlertContact, t api.Tenant) error {
 // preview; the transport never changes). api.ErrNotFound when it does not
 // exist or the tenant does not own it.
 func (s *Store) UpdateAlertContact(ctx context.Context, id int64, p api.AlertContactPatch, t api.Tenant) (uptime.AlertContact, error) {
-	var out uptime.AlertContact
-	err := sqlstore.WithTx(ctx, s.db, func(tx *sql.Tx) error {
-		cur, err := s.getContact(ctx, tx, id, t, true)
-		if err != nil {
-			return err
-		}
-		set, args, err := contactPatchSet(p, cur.Transport)
-		if err != nil || len(set) == 0 {
-			out = cur
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE jetmon_alert_contacts SET `+strings.Join(set, ", ")+` WHERE id = ?`,
-			append(args, id)...); err != nil {
-			return fmt.Errorf("update: %w", err)
-		}
-		out, err = s.getContact(ctx, tx, id, "", false)
-		return err
+	out, err := s.contacts().update(ctx, s.db, id, t, func(cur uptime.AlertContact) (setList, error) {
+		return contactPatchSet(p, cur.Transport)
 	})
 	if err != nil {
 		return uptime.AlertContact{}, fmt.Errorf("update alert contact %d: %w", id, err)
@@ -200,58 +149,50 @@ func (s *Store) UpdateAlertContact(ctx context.Context, id int64, p api.AlertCon
 }
 
 // contactPatchSet turns p into SET assignments.
-func contactPatchSet(p api.AlertContactPatch, transport uptime.AlertTransport) ([]string, []any, error) {
-	var (
-		set  []string
-		args []any
-	)
-	add := func(col string, v any) {
-		set = append(set, col+" = ?")
-		args = append(args, v)
-	}
+func contactPatchSet(p api.AlertContactPatch, transport uptime.AlertTransport) (setList, error) {
+	var l setList
 	if p.Label != nil {
 		if strings.TrimSpace(*p.Label) == "" || len([]rune(*p.Label)) > maxLabelLen {
-			return nil, nil, fmt.Errorf("label: 1 to %d characters", maxLabelLen)
+			return setList{}, fmt.Errorf("label: 1 to %d characters", maxLabelLen)
 		}
-		add("label", *p.Label)
+		l.add("label", *p.Label)
 	}
 	if p.Active != nil {
-		add("active", *p.Active)
+		l.add("active", *p.Active)
 	}
 	if p.Destination != nil {
 		if len(*p.Destination) == 0 {
-			return nil, nil, errors.New("destination must not be empty")
+			return setList{}, errors.New("destination must not be empty")
 		}
 		dest, err := jsonOrNull(*p.Destination, false)
 		if err != nil {
-			return nil, nil, err
+			return setList{}, err
 		}
-		add("destination", dest)
-		add("destination_preview", destinationPreview(transport, *p.Destination))
+		l.add("destination", dest)
+		l.add("destination_preview", destinationPreview(transport, *p.Destination))
 	}
 	if p.SiteIDs != nil {
 		sites, err := siteFilterColumn(*p.SiteIDs)
 		if err != nil {
-			return nil, nil, err
+			return setList{}, err
 		}
-		add("site_filter", sites)
+		l.add("site_filter", sites)
 	}
 	if p.MinSeverity != nil {
-		add("min_severity", uint8(*p.MinSeverity))
+		l.add("min_severity", uint8(*p.MinSeverity))
 	}
 	if p.MaxPerHour != nil {
 		if *p.MaxPerHour < 0 {
-			return nil, nil, fmt.Errorf("max_per_hour %d: must be >= 0", *p.MaxPerHour)
+			return setList{}, fmt.Errorf("max_per_hour %d: must be >= 0", *p.MaxPerHour)
 		}
-		add("max_per_hour", *p.MaxPerHour)
+		l.add("max_per_hour", *p.MaxPerHour)
 	}
-	return set, args, nil
+	return l, nil
 }
 
 // DeleteAlertContact deletes contact id (its deliveries stay, for the
 // record). api.ErrNotFound when it does not exist or the tenant does not
 // own it.
 func (s *Store) DeleteAlertContact(ctx context.Context, id int64, t api.Tenant) error {
-	query, args := ownedBy(`DELETE FROM jetmon_alert_contacts WHERE id = ?`, []any{id}, t)
-	return deleteOne(ctx, s.db, query, args, "alert contact", id)
+	return s.contacts().delete(ctx, s.db, id, t)
 }

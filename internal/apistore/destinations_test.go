@@ -268,3 +268,64 @@ func TestRecordAccess(t *testing.T) {
 		t.Fatalf("audit rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestDestinationUpdates pins what both destination tables' updates share:
+// an empty patch returns the row as it is (a tenant's own, or not found);
+// a webhook patch is validated before the row is looked up, a contact's
+// (which depends on the row's transport) after.
+func TestDestinationUpdates(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := t.Context()
+	hook, err := w.store.CreateWebhook(ctx, uptime.Webhook{URL: "https://hooks.example/u", Active: true}, "tenant-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := hook
+	stored.Secret = "" // only create and rotate return it
+	c, err := w.store.CreateAlertContact(ctx, uptime.AlertContact{Label: "pager", Transport: uptime.TransportPagerDuty,
+		Destination: map[string]string{"integration_key": "abcdef123456"}}, "tenant-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		update   func(api.Tenant) (any, error)
+		tenant   api.Tenant
+		want     any   // the row returned, when wantErr is nil
+		wantErr  error // errors.Is
+		wantText string
+	}{
+		{name: "empty webhook patch", tenant: "tenant-a", want: stored, update: func(t api.Tenant) (any, error) {
+			return w.store.UpdateWebhook(ctx, hook.ID, api.WebhookPatch{}, t)
+		}},
+		{name: "empty webhook patch of another tenant", tenant: "tenant-b", wantErr: api.ErrNotFound,
+			update: func(t api.Tenant) (any, error) { return w.store.UpdateWebhook(ctx, hook.ID, api.WebhookPatch{}, t) }},
+		{name: "invalid webhook patch of a missing webhook", tenant: "", wantText: "update webhook 999: url: 1 to 2083 bytes",
+			update: func(t api.Tenant) (any, error) {
+				return w.store.UpdateWebhook(ctx, 999, api.WebhookPatch{URL: ptr("")}, t)
+			}},
+		{name: "empty contact patch", tenant: "tenant-a", want: c, update: func(t api.Tenant) (any, error) {
+			return w.store.UpdateAlertContact(ctx, c.ID, api.AlertContactPatch{}, t)
+		}},
+		{name: "invalid contact patch of a missing contact", tenant: "", wantErr: api.ErrNotFound,
+			update: func(t api.Tenant) (any, error) {
+				return w.store.UpdateAlertContact(ctx, 999, api.AlertContactPatch{Label: ptr("")}, t)
+			}},
+	}
+	for _, tt := range tests {
+		got, err := tt.update(tt.tenant)
+		switch {
+		case tt.wantText != "":
+			if err == nil || err.Error() != tt.wantText {
+				t.Errorf("%s: %v, want %q", tt.name, err, tt.wantText)
+			}
+		case tt.wantErr != nil:
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("%s: %v, want %v", tt.name, err, tt.wantErr)
+			}
+		case err != nil || !reflect.DeepEqual(got, tt.want):
+			t.Errorf("%s: %+v, %v; want %+v", tt.name, got, err, tt.want)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -69,33 +68,16 @@ func (s *Store) scanWebhook(r rowScanner) (uptime.Webhook, error) {
 	return w, nil
 }
 
-// ownedBy narrows a query on an owner_tenant_id table to tenant t (all
-// rows for an unscoped caller).
-func ownedBy(query string, args []any, t api.Tenant) (string, []any) {
-	if t == "" {
-		return query, args
-	}
-	return query + ` AND owner_tenant_id = ?`, append(args, string(t))
+// webhooks is jetmon_webhooks for the shared reads and writes.
+func (s *Store) webhooks() destTable[uptime.Webhook] {
+	return destTable[uptime.Webhook]{name: "jetmon_webhooks", noun: "webhook", columns: webhookColumns, scan: s.scanWebhook}
 }
 
 // ListWebhooks returns the webhooks the tenant owns (every webhook for an
 // unscoped caller) in id order, without secrets.
 func (s *Store) ListWebhooks(ctx context.Context, t api.Tenant) ([]uptime.Webhook, error) {
-	query, args := ownedBy(`SELECT `+webhookColumns+` FROM jetmon_webhooks WHERE 1 = 1`, nil, t)
-	rows, err := s.db.QueryContext(ctx, query+` ORDER BY id`, args...)
+	out, err := s.webhooks().list(ctx, s.db, t)
 	if err != nil {
-		return nil, fmt.Errorf("list webhooks: %w", err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []uptime.Webhook
-	for rows.Next() {
-		w, err := s.scanWebhook(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list webhooks: scan: %w", err)
-		}
-		out = append(out, w)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list webhooks: %w", err)
 	}
 	return out, nil
@@ -104,25 +86,9 @@ func (s *Store) ListWebhooks(ctx context.Context, t api.Tenant) ([]uptime.Webhoo
 // GetWebhook returns webhook id without its secret, or api.ErrNotFound when
 // it does not exist or the tenant does not own it.
 func (s *Store) GetWebhook(ctx context.Context, id int64, t api.Tenant) (uptime.Webhook, error) {
-	w, err := s.getWebhook(ctx, s.db, id, t, false)
+	w, err := s.webhooks().get(ctx, s.db, id, t, false)
 	if err != nil {
 		return uptime.Webhook{}, fmt.Errorf("get webhook %d: %w", id, err)
-	}
-	return w, nil
-}
-
-// getWebhook reads webhook id on q; forUpdate locks the row.
-func (s *Store) getWebhook(ctx context.Context, q querier, id int64, t api.Tenant, forUpdate bool) (uptime.Webhook, error) {
-	query, args := ownedBy(`SELECT `+webhookColumns+` FROM jetmon_webhooks WHERE id = ?`, []any{id}, t)
-	if forUpdate {
-		query += ` FOR UPDATE`
-	}
-	w, err := s.scanWebhook(q.QueryRowContext(ctx, query, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return uptime.Webhook{}, notFound("webhook %d", id)
-	}
-	if err != nil {
-		return uptime.Webhook{}, fmt.Errorf("read: %w", err)
 	}
 	return w, nil
 }
@@ -142,22 +108,10 @@ func (s *Store) CreateWebhook(ctx context.Context, w uptime.Webhook, t api.Tenan
 	if err := checkWebhookText(w.URL, w.CreatedBy, t); err != nil {
 		return uptime.Webhook{}, fmt.Errorf("create webhook: %w", err)
 	}
-	var out uptime.Webhook
-	err = sqlstore.WithTx(ctx, s.db, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO jetmon_webhooks (url, active, owner_tenant_id, events, site_filter,
-			state_filter, secret, secret_preview, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			w.URL, w.Active, nullString(string(t)), cols[0], cols[1], cols[2], secret, lastChars(secret, previewLen),
-			w.CreatedBy)
-		if err != nil {
-			return fmt.Errorf("insert: %w", err)
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return fmt.Errorf("insert id: %w", err)
-		}
-		out, err = s.getWebhook(ctx, tx, id, "", false)
-		return err
-	})
+	out, err := s.webhooks().insert(ctx, s.db, `INSERT INTO jetmon_webhooks (url, active, owner_tenant_id, events,
+		site_filter, state_filter, secret, secret_preview, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		w.URL, w.Active, nullString(string(t)), cols[0], cols[1], cols[2], secret, lastChars(secret, previewLen),
+		w.CreatedBy)
 	if err != nil {
 		return uptime.Webhook{}, fmt.Errorf("create webhook: %w", err)
 	}
@@ -207,22 +161,11 @@ func webhookFilterArgs(events []string, siteIDs []int64, states []uptime.State) 
 // match-all. api.ErrNotFound when it does not exist or the tenant does not
 // own it.
 func (s *Store) UpdateWebhook(ctx context.Context, id int64, p api.WebhookPatch, t api.Tenant) (uptime.Webhook, error) {
-	set, args, err := webhookPatchSet(p)
+	set, err := webhookPatchSet(p)
 	if err != nil {
 		return uptime.Webhook{}, fmt.Errorf("update webhook %d: %w", id, err)
 	}
-	var out uptime.Webhook
-	err = sqlstore.WithTx(ctx, s.db, func(tx *sql.Tx) error {
-		if out, err = s.getWebhook(ctx, tx, id, t, true); err != nil || len(set) == 0 {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE jetmon_webhooks SET `+strings.Join(set, ", ")+` WHERE id = ?`,
-			append(args, id)...); err != nil {
-			return fmt.Errorf("update: %w", err)
-		}
-		out, err = s.getWebhook(ctx, tx, id, "", false)
-		return err
-	})
+	out, err := s.webhooks().update(ctx, s.db, id, t, func(uptime.Webhook) (setList, error) { return set, nil })
 	if err != nil {
 		return uptime.Webhook{}, fmt.Errorf("update webhook %d: %w", id, err)
 	}
@@ -230,23 +173,16 @@ func (s *Store) UpdateWebhook(ctx context.Context, id int64, p api.WebhookPatch,
 }
 
 // webhookPatchSet turns p into SET assignments.
-func webhookPatchSet(p api.WebhookPatch) ([]string, []any, error) {
-	var (
-		set  []string
-		args []any
-	)
-	add := func(col string, v any) {
-		set = append(set, col+" = ?")
-		args = append(args, v)
-	}
+func webhookPatchSet(p api.WebhookPatch) (setList, error) {
+	var l setList
 	if p.URL != nil {
 		if err := checkWebhookText(*p.URL, "", ""); err != nil {
-			return nil, nil, err
+			return setList{}, err
 		}
-		add("url", *p.URL)
+		l.add("url", *p.URL)
 	}
 	if p.Active != nil {
-		add("active", *p.Active)
+		l.add("active", *p.Active)
 	}
 	var events []string
 	var sites []int64
@@ -262,37 +198,20 @@ func webhookPatchSet(p api.WebhookPatch) ([]string, []any, error) {
 	}
 	cols, err := webhookFilterArgs(events, sites, states)
 	if err != nil {
-		return nil, nil, err
+		return setList{}, err
 	}
 	for i, present := range []bool{p.Events != nil, p.SiteIDs != nil, p.States != nil} {
 		if present {
-			add([]string{"events", "site_filter", "state_filter"}[i], cols[i])
+			l.add([]string{"events", "site_filter", "state_filter"}[i], cols[i])
 		}
 	}
-	return set, args, nil
+	return l, nil
 }
 
 // DeleteWebhook deletes webhook id (its deliveries stay, for the record).
 // api.ErrNotFound when it does not exist or the tenant does not own it.
 func (s *Store) DeleteWebhook(ctx context.Context, id int64, t api.Tenant) error {
-	query, args := ownedBy(`DELETE FROM jetmon_webhooks WHERE id = ?`, []any{id}, t)
-	return deleteOne(ctx, s.db, query, args, "webhook", id)
-}
-
-// deleteOne runs a DELETE of one row; api.ErrNotFound when it deleted none.
-func deleteOne(ctx context.Context, db *sql.DB, query string, args []any, what string, id int64) error {
-	res, err := db.ExecContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("delete %s %d: %w", what, id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("delete %s %d: %w", what, id, err)
-	}
-	if n == 0 {
-		return notFound("delete %s %d", what, id)
-	}
-	return nil
+	return s.webhooks().delete(ctx, s.db, id, t)
 }
 
 // RotateSecret replaces webhook id's secret by secret (a fresh one when
@@ -309,7 +228,7 @@ func (s *Store) RotateSecret(ctx context.Context, id int64, secret string, grace
 	}
 	var out uptime.Webhook
 	err = sqlstore.WithTx(ctx, s.db, func(tx *sql.Tx) error {
-		if _, err := s.getWebhook(ctx, tx, id, t, true); err != nil {
+		if _, err := s.webhooks().get(ctx, tx, id, t, true); err != nil {
 			return err
 		}
 		var prev, prevExpires any
@@ -324,7 +243,7 @@ func (s *Store) RotateSecret(ctx context.Context, id int64, secret string, grace
 			previous_secret_expires_at = ? WHERE id = ?`, secret, lastChars(secret, previewLen), prev, prevExpires, id); err != nil {
 			return fmt.Errorf("update: %w", err)
 		}
-		out, err = s.getWebhook(ctx, tx, id, "", false)
+		out, err = s.webhooks().get(ctx, tx, id, "", false)
 		return err
 	})
 	if err != nil {

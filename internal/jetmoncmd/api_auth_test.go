@@ -89,7 +89,7 @@ func TestAPIAuthMatrix(t *testing.T) {
 		t.Fatalf("the refused write created %s rows", got)
 	}
 	// One audit row per call, none carrying a token.
-	apiWait(t, apiBudget, "every call audited", func() error {
+	waitFor(t, stepBudget, "every call audited", func() error {
 		n := w.scalar(`SELECT COUNT(*) FROM jetmon_audit_log WHERE event_type = 'api_access'`)
 		if n != strconv.Itoa(len(tests)) {
 			return fmt.Errorf("%s audit rows, want %d", n, len(tests))

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -17,11 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jetmon-mesh/jetmon/api"
 	"github.com/jetmon-mesh/jetmon/internal/apistore"
-	"github.com/jetmon-mesh/jetmon/internal/cli"
-	"github.com/jetmon-mesh/jetmon/internal/config"
-	"github.com/jetmon-mesh/jetmon/internal/testenv"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -38,10 +33,10 @@ const (
 // and 1,000 open events. It reports the latency percentiles p50_ms and
 // p99_ms.
 func BenchmarkAPISites(b *testing.B) {
-	db, dsn := testenv.NewDatabase(b)
-	seedBench(b, db)
-	ns := testenv.StartNATS(b)
-	base, token := benchServer(b, db, dsn, ns.URL())
+	w := newAPIWorld(b)
+	w.logger = slog.New(slog.DiscardHandler)
+	seedBench(b, w.db)
+	base, token := benchServer(b, w)
 	client := &http.Client{Timeout: 30 * time.Second}
 	cursors := benchCursors(b, client, base, token)
 	b.Run("list_page", func(b *testing.B) {
@@ -95,42 +90,12 @@ func seedBench(b *testing.B, db *sql.DB) {
 }
 
 // benchServer serves the API with the role's wiring on an httptest server
-// and returns its base URL and a read key's token.
-func benchServer(b *testing.B, db *sql.DB, dsn, natsURL string) (string, string) {
+// and returns its base URL and a read key's token (with no rate limit to
+// speak of).
+func benchServer(b *testing.B, w *apiWorld) (string, string) {
 	b.Helper()
-	env := map[string]string{"DB_DSN": dsn, "NATS_URL": natsURL, "NODE_ID": "bench", "OPS_ADDR": "127.0.0.1:0",
-		"API_ADDR": "127.0.0.1:0"}
-	cfg, err := config.Load("", func(k string) string { return env[strings.TrimPrefix(k, config.EnvPrefix)] })
-	if err != nil {
-		b.Fatal(err)
-	}
-	logger := slog.New(slog.DiscardHandler)
-	rt, err := cli.RuntimeFor(b.Context(), cfg, logger, "bench", "api")
-	if err != nil {
-		b.Fatal(err)
-	}
-	nc, err := cli.ConnectNATS(cfg, "api", logger)
-	if err != nil {
-		b.Fatal(err)
-	}
-	node, err := cli.NewNode(nc, time.Second)
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts, _, err := apiOpts(b.Context(), rt, node)
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := api.New(opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	b.Cleanup(func() {
-		hs.Close()
-		node.Abort()
-	})
-	store, err := apistore.New(db, apistore.Opts{})
+	c := w.apiServer("bench", "", nil)
+	store, err := apistore.New(w.db, apistore.Opts{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -139,7 +104,7 @@ func benchServer(b *testing.B, db *sql.DB, dsn, natsURL string) (string, string)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return hs.URL + "/api/v1", token
+	return c.base, token
 }
 
 // benchCursors walks GET /sites once and returns the cursor of every page.

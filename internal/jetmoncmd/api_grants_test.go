@@ -66,13 +66,12 @@ func TestAPIGrants(t *testing.T) {
 	w.openEvent(2, uptime.StateSeemsDown) // trigger-now's success closes it
 	// Site 4 is checked every MIN_CHECK_INTERVAL: its results go through the
 	// coordinator's ingest commit.
-	w.exec(`INSERT INTO jetpack_monitor_sites (blog_id, bucket_no, monitor_url, check_interval) VALUES (4, 0, ?, 0)`,
-		fleet.URL("four"))
+	w.addActiveSite(4, 0, fleet.URL("four"), 0)
 	hour := time.Now().UTC().Truncate(time.Hour).Add(-time.Hour)
 	w.exec(`INSERT INTO jetmon_check_rollups_hourly (blog_id, hour, checks, failures, rtt_samples, sum_rtt_ms, min_rtt_ms,
 		max_rtt_ms, sum_dns_ms, sum_tcp_ms, sum_tls_ms, sum_ttfb_ms) VALUES (1, ?, 60, 2, 58, 5800, 40, 400, 58, 116, 174, 232)`, hour)
-	w.start(addCoordinator, "c1", map[string]string{"DB_DSN": coordDSN})
-	w.start(cli.AddProber, "p1", nil)
+	w.start(addCoordinator, "c1", "a", map[string]string{"DB_DSN": coordDSN})
+	w.start(cli.AddProber, "p1", "a", nil)
 	c := w.apiServer("api-grants", dsn, nil)
 	_, token := w.newKey("granted", uptime.ScopeWrite)
 	w.waitLeader(c, token)
@@ -102,9 +101,9 @@ func TestAPIGrants(t *testing.T) {
 			return nil
 		}
 	}
-	apiWait(t, apiBudget, "the coordinator commits results and relays trigger-now's close", committed("1"))
+	waitFor(t, stepBudget, "the coordinator commits results and relays trigger-now's close", committed("1"))
 	rw.call(200, post, "/sites/{site_id}/events/{event_id}/close", map[string]any{"note": "granted"}, 1, ev)
-	apiWait(t, apiBudget, "the coordinator relays the close", committed("2"))
+	waitFor(t, stepBudget, "the coordinator relays the close", committed("2"))
 
 	var missing []string
 	for path, ops := range doc.Paths {
@@ -138,7 +137,7 @@ func grantsSites(rw *routeWalk, ev int64) {
 	rw.call(200, get, "/sites/{site_id}/uptime?window=24h", nil, 1)
 	rw.call(200, get, "/sites/{site_id}/response-time?window=24h", nil, 1)
 	rw.call(200, get, "/sites/{site_id}/timing-breakdown?window=24h", nil, 1)
-	apiWait(rw.t, apiBudget, "trigger-now reaches the prober", func() error {
+	waitFor(rw.t, stepBudget, "trigger-now reaches the prober", func() error {
 		if r := rw.c.do(post, "/sites/2/trigger-now", rw.token, nil); r.status != 200 {
 			return fmt.Errorf("%d %s", r.status, r.body)
 		}
@@ -249,7 +248,7 @@ func migrateGrants(database, account string) []string {
 // account with only migrateGrants.
 func TestAPIGrantsMigrate(t *testing.T) {
 	t.Parallel()
-	w := &apiWorld{t: t, db: testenv.NewDB(t), dsn: testenv.NewEmptyDatabase(t)}
+	w := &apiWorld{testWorld: testWorld{t: t, db: testenv.NewDB(t), dsn: testenv.NewEmptyDatabase(t)}}
 	dsn := w.restrictedDSN(migrateGrants)
 	res, err := sqlstore.Migrate(t.Context(), dsn, nil)
 	if err != nil || res.To == 0 {

@@ -41,7 +41,7 @@ func TestAPICloseEvent(t *testing.T) {
 	w.addSite(closeBlog, "https://close.example/")
 	w.addSite(otherBlog, "https://other.example/")
 	down := w.openEvent(closeBlog, uptime.StateDown)
-	w.start(addCoordinator, "c1", nil)
+	w.start(addCoordinator, "c1", "a", nil)
 	c := w.apiServer("api-close", "", nil)
 	_, token := w.newKey("ops-bot", uptime.ScopeWrite)
 	w.waitLeader(c, token)
@@ -98,8 +98,8 @@ func TestAPITriggerNow(t *testing.T) {
 	const blog = 2
 	w.addSite(blog, fleet.URL("trigger"))
 	seems := w.openEvent(blog, uptime.StateSeemsDown)
-	w.start(addCoordinator, "c1", nil)
-	w.start(cli.AddProber, "p1", nil)
+	w.start(addCoordinator, "c1", "a", nil)
+	w.start(cli.AddProber, "p1", "a", nil)
 	c := w.apiServer("api-trigger", "", nil)
 	_, token := w.newKey("ops-bot", uptime.ScopeWrite)
 	w.waitLeader(c, token)
@@ -114,7 +114,7 @@ func TestAPITriggerNow(t *testing.T) {
 		CurrentState uptime.State `json:"current_state"`
 	}
 	trigger := "/sites/" + strconv.Itoa(blog) + "/trigger-now"
-	apiWait(t, apiBudget, "trigger-now reaches the prober that owns the site", func() error {
+	waitFor(t, stepBudget, "trigger-now reaches the prober that owns the site", func() error {
 		r := c.do(http.MethodPost, trigger, token, nil)
 		if r.status != http.StatusOK {
 			return fmt.Errorf("%d %s", r.status, r.body)
@@ -142,7 +142,7 @@ func TestAPICoordinatorStopped(t *testing.T) {
 	const blog = 7
 	w.addSite(blog, "https://stopped.example/")
 	ev := w.openEvent(blog, uptime.StateDown)
-	coord := w.start(addCoordinator, "c1", nil)
+	coord := w.start(addCoordinator, "c1", "a", nil)
 	c := w.apiServer("api-stopped", "", nil)
 	_, token := w.newKey("ops", uptime.ScopeWrite)
 	w.waitLeader(c, token)
@@ -180,7 +180,7 @@ func TestAPICoordinatorStopped(t *testing.T) {
 func TestAPINodeAlone(t *testing.T) {
 	t.Parallel()
 	w := newAPIWorld(t)
-	n := w.start(addAPI, "api-alone", nil)
+	n := w.start(addAPI, "api-alone", "a", nil)
 	part, ok := n.cn.Part("api")
 	if !ok {
 		t.Fatal("no api part")

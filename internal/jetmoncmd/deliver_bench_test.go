@@ -31,7 +31,7 @@ func benchDeliver(b *testing.B, perIteration int) {
 	r := newHookReceiver(b)
 	w.addWebhook(r.URL())
 	w.addWebhook(r.URL())
-	w.start("d1", addDeliverer)
+	w.startDeliverer("d1")
 	next := int64(1)
 	publish := func(n int) {
 		for range n {
@@ -40,14 +40,14 @@ func benchDeliver(b *testing.B, perIteration int) {
 		}
 	}
 	publish(1) // warm up: consumers bound, connections open
-	dlvWait(b, dlvBudget, "warm-up delivered", func() error { return received(r, 2) })
+	waitFor(b, stepBudget, "warm-up delivered", func() error { return received(r, 2) })
 	warm := r.count()
 	start := time.Now()
 	iterations := 0
 	for b.Loop() {
 		publish(perIteration)
 		want := warm + 2*perIteration*(iterations+1)
-		dlvWait(b, time.Minute, "iteration delivered", func() error { return received(r, want) })
+		waitFor(b, time.Minute, "iteration delivered", func() error { return received(r, want) })
 		iterations++
 	}
 	elapsed := time.Since(start)

@@ -17,19 +17,19 @@ import (
 // once, with a valid signature, and is recorded delivered once.
 func TestDeliverTwoDeliverersExactlyOnce(t *testing.T) {
 	t.Parallel()
-	w := newDlvWorld(t, nil)
+	w := newDlvWorld(t)
 	receivers := []*hookReceiver{newHookReceiver(t), newHookReceiver(t)}
 	hooks := map[int64]*hookReceiver{}
 	for _, r := range receivers {
 		hooks[w.addWebhook(r.URL())] = r
 	}
-	d1, d2 := w.start("d1", addDeliverer), w.start("d2", addDeliverer)
+	d1, d2 := w.startDeliverer("d1"), w.startDeliverer("d2")
 	const transitions = 15
 	reasons := []uptime.Reason{uptime.ReasonOpened, uptime.ReasonVerifierConfirmed, uptime.ReasonVerifierCleared}
 	for i := range transitions {
 		w.publish(dlvTransition(int64(1000+i), int64(i%4+1), reasons[i%3], ""))
 	}
-	dlvWait(t, dlvBudget, "every delivery delivered", func() error { return w.allSettled(2 * transitions) })
+	waitFor(t, stepBudget, "every delivery delivered", func() error { return w.allSettled(2 * transitions) })
 
 	for id, r := range hooks {
 		got := map[int64]int{}
@@ -57,14 +57,12 @@ func TestDeliverTwoDeliverersExactlyOnce(t *testing.T) {
 			t.Errorf("delivery %d attempts %q, want one", d.id, a)
 		}
 	}
-	sent := d1.counter("jetmon_delivery_attempts_total", map[string]string{"outcome": "delivered"}) +
-		d2.counter("jetmon_delivery_attempts_total", map[string]string{"outcome": "delivered"})
+	sent := delivered(t, d1) + delivered(t, d2)
 	if sent != 2*transitions {
 		t.Errorf("the deliverers count %v deliveries, want %d", sent, 2*transitions)
 	}
 	t.Logf("d1 delivered %v, d2 delivered %v",
-		d1.counter("jetmon_delivery_attempts_total", map[string]string{"outcome": "delivered"}),
-		d2.counter("jetmon_delivery_attempts_total", map[string]string{"outcome": "delivered"}))
+		delivered(t, d1), delivered(t, d2))
 }
 
 // TestDeliverRetriesAbandonsAndManualRetry: on RETRY_SCHEDULE 200ms,200ms
@@ -74,13 +72,13 @@ func TestDeliverTwoDeliverersExactlyOnce(t *testing.T) {
 // history kept.
 func TestDeliverRetriesAbandonsAndManualRetry(t *testing.T) {
 	t.Parallel()
-	w := newDlvWorld(t, nil)
+	w := newDlvWorld(t)
 	flaky := newHookReceiver(t, 500, 500, 200)
 	down := newHookReceiver(t, 500, 500, 500, 200)
 	flakyID, downID := w.addWebhook(flaky.URL()), w.addWebhook(down.URL())
-	d := w.start("d1", addDeliverer)
+	d := w.startDeliverer("d1")
 	w.publish(dlvTransition(7, 1, uptime.ReasonOpened, ""))
-	dlvWait(t, dlvBudget, "both deliveries settled", func() error { return w.allSettled(2) })
+	waitFor(t, stepBudget, "both deliveries settled", func() error { return w.allSettled(2) })
 
 	ds, err := w.deliveries()
 	if err != nil {
@@ -106,12 +104,7 @@ func TestDeliverRetriesAbandonsAndManualRetry(t *testing.T) {
 	if got := w.attempts(dead.id); !slices.Equal(got, []string{"retry@d1", "retry@d1", "abandoned@d1"}) {
 		t.Errorf("abandoned attempts %q", got)
 	}
-	dlvWait(t, dlvBudget, "the abandoned delivery counted", func() error {
-		if got := d.counter("jetmon_delivery_abandoned_total", map[string]string{"kind": "webhook"}); got != 1 {
-			return fmt.Errorf("abandoned counter %v", got)
-		}
-		return nil
-	})
+	d.waitMetric(t, "the abandoned delivery counted", 1, "jetmon_delivery_abandoned_total", "kind", "webhook")
 
 	// The receiver recovers; a manual retry from the API's entry point.
 	ops, err := newDeliveryOps(d.rt, w.node(d.rt), w.db)
@@ -122,7 +115,7 @@ func TestDeliverRetriesAbandonsAndManualRetry(t *testing.T) {
 	if err != nil || retried.Status != uptime.DeliveryPending || retried.Attempt != 0 {
 		t.Fatalf("retry: %+v, %v", retried, err)
 	}
-	dlvWait(t, dlvBudget, "the retried delivery delivered", func() error {
+	waitFor(t, stepBudget, "the retried delivery delivered", func() error {
 		if got := w.attempts(dead.id); len(got) != 4 || got[3] != "delivered@d1" {
 			return fmt.Errorf("attempts %q", got)
 		}
@@ -139,16 +132,16 @@ func TestDeliverRetriesAbandonsAndManualRetry(t *testing.T) {
 // delivery over and exactly one success is recorded.
 func TestDeliverKilledMidSend(t *testing.T) {
 	t.Parallel()
-	w := newDlvWorld(t, nil)
+	w := newDlvWorld(t)
 	r := newHookReceiver(t)
 	held, release := r.holdFirst()
 	defer release()
 	w.addWebhook(r.URL())
-	nodes := map[string]*dlvNode{"d1": w.start("d1", addDeliverer), "d2": w.start("d2", addDeliverer)}
+	nodes := map[string]*testNode{"d1": w.startDeliverer("d1"), "d2": w.startDeliverer("d2")}
 	w.publish(dlvTransition(9, 1, uptime.ReasonVerifierConfirmed, "down"))
 	select {
 	case <-held:
-	case <-time.After(dlvBudget):
+	case <-time.After(stepBudget):
 		t.Fatal("the receiver got no request")
 	}
 	var sender string
@@ -156,9 +149,9 @@ func TestDeliverKilledMidSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	survivor := map[string]string{"d1": "d2", "d2": "d1"}[sender]
-	nodes[sender].crash(t)
+	crash(t, nodes[sender])
 	release()
-	dlvWait(t, dlvBudget, "the survivor delivers", func() error { return w.allSettled(1) })
+	waitFor(t, stepBudget, "the survivor delivers", func() error { return w.allSettled(1) })
 
 	ds, _ := w.deliveries()
 	if ds[0].status != "delivered" {
@@ -186,8 +179,8 @@ func TestDeliverKilledMidSend(t *testing.T) {
 // recorded as a dead letter and terminated; a malformed transition too.
 func TestDeliverDeadLetters(t *testing.T) {
 	t.Parallel()
-	w := newDlvWorld(t, nil)
-	d := w.start("d1", addDeliverer)
+	w := newDlvWorld(t)
+	d := w.startDeliverer("d1")
 	jobs, err := bus.NewJobPublisher(w.js)
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +191,7 @@ func TestDeliverDeadLetters(t *testing.T) {
 	if _, err := w.js.Publish(t.Context(), bus.SubjectDeliverTransition, []byte(`{"v":1,"transition":{}}`)); err != nil {
 		t.Fatal(err)
 	}
-	dlvWait(t, dlvBudget, "two dead letters recorded", func() error {
+	waitFor(t, stepBudget, "two dead letters recorded", func() error {
 		var n int
 		if err := w.db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM jetmon_dead_letters").Scan(&n); err != nil {
 			return err
@@ -208,21 +201,14 @@ func TestDeliverDeadLetters(t *testing.T) {
 		}
 		return nil
 	})
-	if got := d.counter("jetmon_delivery_malformed_total", map[string]string{"consumer": "fanout"}); got != 1 {
-		t.Errorf("malformed fan-out messages counted %v, want 1", got)
+	if got, err := d.metric("jetmon_delivery_malformed_total", "consumer", "fanout"); err != nil || got != 1 {
+		t.Errorf("malformed fan-out messages counted %v (%v), want 1", got, err)
 	}
-	dlvWait(t, dlvBudget, "the stream emptied", func() error {
-		s, err := w.js.Stream(t.Context(), bus.StreamDelivery)
-		if err != nil {
-			return err
+	waitFor(t, stepBudget, "the stream emptied", func() error {
+		state, err := streamState(t.Context(), w.js, bus.StreamDelivery)
+		if err == nil && state.Msgs != 0 {
+			err = fmt.Errorf("%d messages left", state.Msgs)
 		}
-		info, err := s.Info(t.Context())
-		if err != nil {
-			return err
-		}
-		if info.State.Msgs != 0 {
-			return fmt.Errorf("%d messages left", info.State.Msgs)
-		}
-		return nil
+		return err
 	})
 }

@@ -37,15 +37,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// deliverConfig is deliverer d1's config with env.
 func deliverConfig(t *testing.T, env map[string]string) config.Config {
 	t.Helper()
-	all := map[string]string{"NODE_ID": "d1"}
-	maps.Copy(all, env)
-	cfg, err := config.Load("", func(k string) string { return all[strings.TrimPrefix(k, config.EnvPrefix)] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return loadConfig(t, map[string]string{"NODE_ID": "d1"}, env)
 }
 
 // TestDeliverTransportsWired (issue 6 item 6): the real sender wiring

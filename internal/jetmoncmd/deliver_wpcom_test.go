@@ -101,11 +101,11 @@ func TestDeliverWPCOMBreaker(t *testing.T) {
 		t2.wpcom, t2.breaker = n, func() string { return string(n.State()) }
 		return wireDeliverer(ctx, rt, node, t2)
 	}
-	d := w.start("d1", add)
+	d := w.start(add, "d1", "a", nil)
 	for blog := int64(1); blog <= 3; blog++ {
 		w.publish(dlvTransition(20+blog, blog, uptime.ReasonVerifierConfirmed, "down"))
 	}
-	dlvWait(t, dlvBudget, "the breaker opens", func() error {
+	waitFor(t, stepBudget, "the breaker opens", func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if !slices.Contains(states, "open") {
@@ -114,7 +114,7 @@ func TestDeliverWPCOMBreaker(t *testing.T) {
 		return nil
 	})
 	r.recover()
-	dlvWait(t, dlvBudget, "every notification settled", func() error { return w.allSettled(3) })
+	waitFor(t, stepBudget, "every notification settled", func() error { return w.allSettled(3) })
 
 	if got := r.blogs(); !slices.Equal(got, []int64{1, 2, 3}) {
 		t.Errorf("WPCOM accepted notifications of blogs %v, want each of 1, 2, 3 once", got)
@@ -140,10 +140,5 @@ func TestDeliverWPCOMBreaker(t *testing.T) {
 	if !slices.Equal(got, []string{"open", "half-open", "closed"}) {
 		t.Errorf("breaker transitions %q, want open, half-open, closed", got)
 	}
-	dlvWait(t, dlvBudget, "the breaker gauge says closed", func() error {
-		if v := d.counter("jetmon_delivery_wpcom_breaker_state", map[string]string{"state": "closed"}); v != 1 {
-			return fmt.Errorf("closed = %v", v)
-		}
-		return nil
-	})
+	d.waitMetric(t, "the breaker gauge says closed", 1, "jetmon_delivery_wpcom_breaker_state", "state", "closed")
 }

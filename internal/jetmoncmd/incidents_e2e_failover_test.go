@@ -7,7 +7,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/jetmon-mesh/jetmon/internal/cli"
 	"github.com/jetmon-mesh/jetmon/internal/testsite"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
@@ -29,10 +28,7 @@ func TestIncidentsEndToEndLeaderKilledMidConfirmation(t *testing.T) {
 	c1 := w.start(addCoordinator, "c1", "a", nil)
 	w.waitLeads(c1)
 	c2 := w.start(addCoordinator, "c2", "a", nil)
-	w.start(cli.AddProber, "p1", "a", map[string]string{"SOURCE_ADDR": e2eProberAddr})
-	verifier := map[string]string{"SOURCE_ADDR": e2eVeriflierAddr}
-	w.start(cli.AddVeriflier, "vb", "b", verifier)
-	w.start(cli.AddVeriflier, "vc", "c", verifier)
+	w.startAgents(sourceAddr(e2eProberAddr), sourceAddr(e2eVeriflierAddr))
 	w.waitMesh(c1, blog, 2)
 	verifies := w.watch("jetmon.verify.>")
 
@@ -43,7 +39,7 @@ func TestIncidentsEndToEndLeaderKilledMidConfirmation(t *testing.T) {
 		Status:  http.StatusServiceUnavailable, Delay: e2eSlowVeriflier})
 	w.waitStep(blog, 0, []string{"opened"})
 	e2eReceive(t, verifies, "the leader's confirmation request", func(*nats.Msg) bool { return true })
-	c1.kill(t) // its votes are due e2eCheckTimeout from now: its connection is gone by then
+	c1.kill(t) // its votes are due testCheckTimeout from now: its connection is gone by then
 	killedAt := time.Now()
 
 	w.waitLeads(c2)

@@ -8,7 +8,6 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/jetmon-mesh/jetmon/internal/bus"
-	"github.com/jetmon-mesh/jetmon/internal/cli"
 	"github.com/jetmon-mesh/jetmon/internal/testsite"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
@@ -28,10 +27,7 @@ func TestIncidentsEndToEndFalseAlarm(t *testing.T) {
 	const blog = 2
 	w.addSite(blog, 0)
 	coord := w.start(addCoordinator, "c1", "a", nil)
-	prober := w.start(cli.AddProber, "p1", "a", map[string]string{"SOURCE_ADDR": e2eProberAddr})
-	verifier := map[string]string{"SOURCE_ADDR": e2eVeriflierAddr}
-	w.start(cli.AddVeriflier, "vb", "b", verifier)
-	w.start(cli.AddVeriflier, "vc", "c", verifier)
+	prober := w.startAgents(sourceAddr(e2eProberAddr), sourceAddr(e2eVeriflierAddr))
 	w.waitMesh(coord, blog, 2)
 	results := w.watch(bus.SubjectResultsAll)
 

@@ -3,7 +3,6 @@ package jetmoncmd
 import (
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -30,34 +29,14 @@ type e2eTransition struct {
 
 // transitions lists blog's transition rows in id order.
 func (w *e2eWorld) transitions(blog int64) ([]e2eTransition, error) {
-	rows, err := w.db.QueryContext(w.t.Context(), `SELECT t.id, t.event_id, e.check_type, t.reason, t.source,
-		t.state_before, t.state_after, t.severity_before, t.severity_after, t.metadata
-		FROM jetmon_event_transitions t JOIN jetmon_events e ON e.id = t.event_id WHERE t.blog_id = ? ORDER BY t.id`, blog)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []e2eTransition
-	for rows.Next() {
+	return queryRows(w.t.Context(), w.db, func(r *sql.Rows) (e2eTransition, error) {
 		var tr e2eTransition
-		if err := rows.Scan(&tr.id, &tr.eventID, &tr.checkType, &tr.reason, &tr.source, &tr.stateBefore,
-			&tr.stateAfter, &tr.sevBefore, &tr.sevAfter, &tr.metadata); err != nil {
-			return nil, err
-		}
-		out = append(out, tr)
-	}
-	return out, rows.Err()
-}
-
-// checked reports nil once blog has a last_checked_at.
-func (w *e2eWorld) checked(blog int64) error {
-	var at sql.NullTime
-	err := w.db.QueryRowContext(w.t.Context(),
-		"SELECT last_checked_at FROM jetpack_monitor_sites WHERE blog_id = ?", blog).Scan(&at)
-	if err == nil && !at.Valid {
-		err = errors.New("not checked yet")
-	}
-	return err
+		err := r.Scan(&tr.id, &tr.eventID, &tr.checkType, &tr.reason, &tr.source, &tr.stateBefore, &tr.stateAfter,
+			&tr.sevBefore, &tr.sevAfter, &tr.metadata)
+		return tr, err
+	}, `SELECT t.id, t.event_id, e.check_type, t.reason, t.source, t.state_before, t.state_after, t.severity_before,
+		t.severity_after, t.metadata
+		FROM jetmon_event_transitions t JOIN jetmon_events e ON e.id = t.event_id WHERE t.blog_id = ? ORDER BY t.id`, blog)
 }
 
 // checks is how many checks of blog were committed (the hourly roll-ups).
@@ -113,7 +92,7 @@ func rowOf(tr e2eTransition) e2eRow {
 func (w *e2eWorld) waitStep(blog int64, status int, reasons []string) {
 	w.t.Helper()
 	var trs []e2eTransition
-	e2eWait(w.t, e2eBudget, fmt.Sprintf("transitions %v and site_status %d", reasons, status), func() error {
+	waitFor(w.t, stepBudget, fmt.Sprintf("transitions %v and site_status %d", reasons, status), func() error {
 		var err error
 		if trs, err = w.transitions(blog); err != nil {
 			return err
@@ -150,25 +129,16 @@ type e2eEvent struct {
 // events lists blog's events in id order.
 func (w *e2eWorld) events(blog int64) []e2eEvent {
 	w.t.Helper()
-	rows, err := w.db.QueryContext(w.t.Context(), `SELECT id, check_type, state, severity, resolution_reason,
-		ended_at IS NOT NULL, metadata FROM jetmon_events WHERE blog_id = ? ORDER BY id`, blog)
+	evs, err := queryRows(w.t.Context(), w.db, func(r *sql.Rows) (e2eEvent, error) {
+		var ev e2eEvent
+		err := r.Scan(&ev.id, &ev.checkType, &ev.state, &ev.severity, &ev.resolution, &ev.ended, &ev.metadata)
+		return ev, err
+	}, `SELECT id, check_type, state, severity, resolution_reason, ended_at IS NOT NULL, metadata
+		FROM jetmon_events WHERE blog_id = ? ORDER BY id`, blog)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	defer func() { _ = rows.Close() }()
-	var out []e2eEvent
-	for rows.Next() {
-		var ev e2eEvent
-		if err := rows.Scan(&ev.id, &ev.checkType, &ev.state, &ev.severity, &ev.resolution, &ev.ended,
-			&ev.metadata); err != nil {
-			w.t.Fatal(err)
-		}
-		out = append(out, ev)
-	}
-	if err := rows.Err(); err != nil {
-		w.t.Fatal(err)
-	}
-	return out
+	return evs
 }
 
 // wantEvent checks blog's only event: HTTP, its state, and its resolution
@@ -254,22 +224,13 @@ func (w *e2eWorld) wantVotes(blog int64, reason uptime.Reason, up bool, regions 
 func (w *e2eWorld) wantFalsePositive(blog int64, httpCode int) {
 	w.t.Helper()
 	evs := w.events(blog)
-	rows, err := w.db.QueryContext(w.t.Context(),
-		"SELECT event_id, http_code FROM jetmon_false_positives WHERE blog_id = ?", blog)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer func() { _ = rows.Close() }()
-	var got []string
-	for rows.Next() {
+	got, err := queryRows(w.t.Context(), w.db, func(r *sql.Rows) (string, error) {
 		var event sql.NullInt64
 		var code int
-		if err := rows.Scan(&event, &code); err != nil {
-			w.t.Fatal(err)
-		}
-		got = append(got, fmt.Sprintf("event %d http %d", event.Int64, code))
-	}
-	if err := rows.Err(); err != nil {
+		err := r.Scan(&event, &code)
+		return fmt.Sprintf("event %d http %d", event.Int64, code), err
+	}, "SELECT event_id, http_code FROM jetmon_false_positives WHERE blog_id = ?", blog)
+	if err != nil {
 		w.t.Fatal(err)
 	}
 	if len(evs) != 1 || !slices.Equal(got, []string{fmt.Sprintf("event %d http %d", evs[0].id, httpCode)}) {
@@ -282,7 +243,7 @@ func (w *e2eWorld) wantFalsePositive(blog int64, httpCode int) {
 // its row, once the relay has emptied the outbox.
 func (w *e2eWorld) wantDelivered(blog int64) {
 	w.t.Helper()
-	e2eWait(w.t, e2eBudget, "outbox drained", func() error {
+	waitFor(w.t, stepBudget, "outbox drained", func() error {
 		var n int
 		if err := w.db.QueryRowContext(w.t.Context(), "SELECT COUNT(*) FROM jetmon_outbox").Scan(&n); err != nil {
 			return err

@@ -3,7 +3,6 @@ package jetmoncmd
 import (
 	"testing"
 
-	"github.com/jetmon-mesh/jetmon/internal/cli"
 	"github.com/jetmon-mesh/jetmon/internal/testsite"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
@@ -18,9 +17,7 @@ func TestIncidentsEndToEnd(t *testing.T) {
 	const blog = 1
 	w.addSite(blog, 0)
 	coord := w.start(addCoordinator, "c1", "a", nil)
-	w.start(cli.AddProber, "p1", "a", nil)
-	w.start(cli.AddVeriflier, "vb", "b", nil)
-	w.start(cli.AddVeriflier, "vc", "c", nil)
+	w.startAgents(nil, nil)
 	w.waitMesh(coord, blog, 2)
 
 	w.setSite(blog, testsite.Behaviour{Kind: testsite.KindStatus, Status: 503})

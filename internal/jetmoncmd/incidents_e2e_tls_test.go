@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jetmon-mesh/jetmon/internal/cli"
 	"github.com/jetmon-mesh/jetmon/internal/testsite"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
@@ -20,20 +19,18 @@ func TestIncidentsEndToEndTLSExpiry(t *testing.T) {
 	t.Parallel()
 	w := newE2EWorld(t)
 	const blog = 3
-	site := w.fleet.TLSURL(e2eSiteName(blog), testsite.TLSExpiringSoon)
-	w.addSiteURL(blog, 0, site)
+	site := w.fleet.TLSURL(siteName(blog), testsite.TLSExpiringSoon)
+	w.addActiveSite(blog, 0, site, 0)
 	trust := map[string]string{"CA_BUNDLE": w.fleet.CAFile()}
 	coord := w.start(addCoordinator, "c1", "a", nil)
-	w.start(cli.AddProber, "p1", "a", trust)
-	w.start(cli.AddVeriflier, "vb", "b", trust)
-	w.start(cli.AddVeriflier, "vc", "c", trust)
+	w.startAgents(trust, trust)
 	verifies := w.watch("jetmon.verify.>")
 	w.waitMesh(coord, blog, 2)
 
 	// Two more checks after the one that opened the advisory (they commit
 	// together): they change nothing.
 	var before int // checks committed while no transition was seen
-	e2eWait(t, e2eBudget, "the advisory opened and two more checks", func() error {
+	waitFor(t, stepBudget, "the advisory opened and two more checks", func() error {
 		n, err := w.checks(blog)
 		if err != nil {
 			return err

@@ -30,8 +30,8 @@ const (
 
 // startProbers starts probers p1, p2 (region us) and p3 (region eu), each of
 // capacity 1.
-func (m *mesh) startProbers() map[string]*node {
-	probers := map[string]*node{}
+func (m *mesh) startProbers() map[string]*testNode {
+	probers := map[string]*testNode{}
 	for _, p := range []struct{ id, region string }{{"p1", "us"}, {"p2", "us"}, {"p3", "eu"}} {
 		probers[p.id] = m.start(cli.AddProber, p.id, p.region, map[string]string{"CAPACITY": "1"})
 	}
@@ -94,7 +94,7 @@ func TestMeshCoversEveryBucket(t *testing.T) {
 		t.Errorf("fence holder %q (%v), want c1: the standby took over", holder, err)
 	}
 	for _, g := range []struct {
-		n    *node
+		n    *testNode
 		name string
 		want float64
 	}{
@@ -294,9 +294,7 @@ func TestMeshSiteSyncCommand(t *testing.T) {
 		t.Errorf("mirrored url %q, want %q", got, want)
 	}
 
-	if _, err := m.db.ExecContext(t.Context(), "UPDATE jetpack_monitor_sites SET monitor_active = 0 WHERE blog_id = 2"); err != nil {
-		t.Fatal(err)
-	}
+	m.exec("UPDATE jetpack_monitor_sites SET monitor_active = 0 WHERE blog_id = 2")
 	m.siteSync(1)
 	if err := m.wantSiteKeys("0.1"); err != nil {
 		t.Fatalf("after deactivation and site.sync: %v", err)
