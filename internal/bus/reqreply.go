@@ -113,7 +113,10 @@ func request(ctx context.Context, nc *nats.Conn, subject string, payload []byte,
 	}
 	msg, err := nc.RequestWithContext(ctx, subject, payload)
 	switch {
-	case errors.Is(err, nats.ErrNoResponders), errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, nats.ErrNoResponders), errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded),
+		// This node's own connection is down: nobody saw the request.
+		errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrConnectionDraining),
+		errors.Is(err, nats.ErrDisconnected), errors.Is(err, nats.ErrConnectionReconnecting):
 		return nil, fmt.Errorf("%w: %s: %w", unavailable, subject, err)
 	case err != nil:
 		return nil, fmt.Errorf("request %s: %w", subject, err)

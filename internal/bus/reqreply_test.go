@@ -156,3 +156,19 @@ func TestChecks(t *testing.T) {
 		t.Errorf("bad request: %v, want code bad_request", err)
 	}
 }
+
+// TestCommandOnClosedConnection: a node whose own connection is down gets
+// ErrCoordinatorUnavailable, not a failure of the command: nobody saw it.
+func TestCommandOnClosedConnection(t *testing.T) {
+	t.Parallel()
+	n := testenv.StartNATS(t)
+	nc := n.Conn(t)
+	client, err := bus.NewCommandClient(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	if _, err := client.Call(t.Context(), bus.VerbSiteSync, nil); !errors.Is(err, bus.ErrCoordinatorUnavailable) {
+		t.Errorf("on a closed connection: %v, want ErrCoordinatorUnavailable", err)
+	}
+}
