@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -65,7 +66,10 @@ func applyDemoTimings(rt *cli.Runtime) {
 }
 
 func newDemo(rt *cli.Runtime, ns *natsd.Server, db *sql.DB, a demoAPI) (*demo, error) {
-	fleet, err := testsite.New(testsite.Opts{Addr: "127.0.0.1:0", CADir: ".local/demo", Logger: rt.Logger})
+	// The fleet's CA lives beside the embedded NATS store (.local/demo by
+	// default), so a demo's local state is in one place.
+	caDir := filepath.Join(filepath.Dir(rt.Config.NATS.StoreDir), "demo")
+	fleet, err := testsite.New(testsite.Opts{Addr: "127.0.0.1:0", CADir: caDir, Logger: rt.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("demo fleet: %w", err)
 	}
