@@ -264,8 +264,10 @@ func (c *Cluster) WaitStreamLeader(ctx context.Context, stream string, not int) 
 }
 
 // WaitJSReady waits until the JetStream meta leader answers an account
-// info request. Each attempt has its own 1s timeout: one long request can
-// stay stuck while the meta group forms.
+// info request and sees every running node as an online peer: until then
+// an R3 create fails with "no suitable peers for placement". Each attempt
+// has its own 1s timeout: one long request can stay stuck while the meta
+// group forms.
 func (c *Cluster) WaitJSReady(ctx context.Context) error {
 	nc, err := nats.Connect(strings.Join(c.URLs(), ","), nats.MaxReconnects(-1))
 	if err != nil {
@@ -282,8 +284,27 @@ func (c *Cluster) WaitJSReady(ctx context.Context) error {
 		if _, err := js.AccountInfo(actx); err != nil {
 			return false, fmt.Errorf("account info: %w", err)
 		}
+		if online, running := c.metaPeers(); online < running {
+			return false, fmt.Errorf("meta leader sees %d of %d nodes online", online, running)
+		}
 		return true, nil
 	})
+}
+
+// metaPeers counts the running nodes and the online JetStream peers the
+// meta leader knows (0 without a leader).
+func (c *Cluster) metaPeers() (online, running int) {
+	for i := range c.srvs {
+		srv := c.Server(i)
+		if srv == nil {
+			continue
+		}
+		running++
+		if ns := srv.NATSServer(); ns.JetStreamIsLeader() {
+			online = len(ns.JetStreamClusterPeers())
+		}
+	}
+	return online, running
 }
 
 // WaitStreamCurrent waits until stream (in the default account) has a
