@@ -87,6 +87,33 @@ func TestFanOutIsIdempotent(t *testing.T) {
 	}
 }
 
+// TestFanOutCountsWhatItStored: a fan-out whose jobs could not be published
+// the first time counts its rows and suppressions once, when it writes
+// them, and never again on the redelivery that publishes the jobs.
+func TestFanOutCountsWhatItStored(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, func(o *Opts) { o.WPCOM = nil })
+	w.store.hooks[1] = uptime.Webhook{ID: 1, Active: true}
+	w.store.contacts[3] = uptime.AlertContact{ID: 3, Active: true, MinSeverity: uptime.SeverityDown}
+	tm := downTransition()
+	tm.Transition.Notify = uptime.Notification{Suppressed: "cooldown", Kind: notifyDown}
+	w.jobs.err = errors.New("no stream")
+	for delivered := 1; delivered <= 2; delivered++ {
+		m, s := message(ConsumerFanOut, encode(t, tm), delivered)
+		w.d.fanOut(t.Context(), m)
+		if how, _, _ := s.get(); how != map[int]string{1: "nak", 2: "ack"}[delivered] {
+			t.Fatalf("delivery %d settled %q", delivered, how)
+		}
+		w.jobs.err = nil
+	}
+	if got := testutil.ToFloat64(w.d.m.created.WithLabelValues("webhook")); got != 1 {
+		t.Errorf("created webhook = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(w.d.m.suppressed.WithLabelValues("alert")); got != 1 {
+		t.Errorf("suppressed alert = %v, want 1", got)
+	}
+}
+
 func TestFanOutSuppressedWritesAuditsOnce(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, nil)

@@ -96,7 +96,7 @@ func (r *Deliverer) attempt(ctx context.Context, m Message, log *slog.Logger, cl
 	row := claim.Row
 	log = log.With("attempt", row.Attempt)
 	res, err := r.send(ctx, m, row)
-	v := r.verdictOf(ctx, err, row.Attempt)
+	v := r.verdictOf(ctx, err, row.Attempt, m.Delivered)
 	now := r.opts.Now()
 	f := Finish{DeliveryID: row.ID, AttemptID: claim.AttemptID, Generation: row.Generation, NodeID: r.opts.NodeID,
 		Outcome: v.outcome, Status: v.status, StatusCode: res.StatusCode, Response: lastResponse(res, err),
@@ -133,10 +133,12 @@ func (r *Deliverer) attempt(ctx context.Context, m Message, log *slog.Logger, cl
 	r.settle(ctx, m, log, v, termReason(row.ID, row.Attempt, f.Response))
 }
 
-// verdictOf judges a send, with two cases of its own: a send cut off by
-// the deliverer stopping, and a store failure before the send, release the
-// delivery without using an attempt.
-func (r *Deliverer) verdictOf(ctx context.Context, err error, attempt int) verdict {
+// verdictOf judges the send of attempt, on the job's delivered-th
+// delivery, with two cases of its own: a send cut off by the deliverer
+// stopping, and a store failure before the send, release the delivery
+// without using an attempt (the latter waiting longer the more often the
+// job was delivered, like any store failure).
+func (r *Deliverer) verdictOf(ctx context.Context, err error, attempt, delivered int) verdict {
 	var (
 		se *storeError
 		ab *abandonError
@@ -148,7 +150,7 @@ func (r *Deliverer) verdictOf(ctx context.Context, err error, attempt int) verdi
 		return verdict{outcome: OutcomeRetry, status: uptime.DeliveryPending, refund: true, settle: settleNak}
 	case errors.As(err, &se):
 		return verdict{outcome: OutcomeRetry, status: uptime.DeliveryPending, refund: true, settle: settleNak,
-			delay: storeRetryDelay(attempt)}
+			delay: storeRetryDelay(delivered)}
 	default:
 		return judge(err, attempt, r.opts.RetrySchedule)
 	}

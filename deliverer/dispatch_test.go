@@ -154,6 +154,31 @@ func TestDispatchErrorClasses(t *testing.T) {
 	}
 }
 
+// TestDispatchStoreErrorBeforeTheSend: a destination that cannot be loaded
+// releases the claimed delivery unsent, with its attempt given back, and
+// the job waits longer the more often it was delivered (so a MySQL outage
+// does not run it out of deliveries within minutes).
+func TestDispatchStoreErrorBeforeTheSend(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	j := fannedOut(t, w)
+	w.store.lookupErr = errors.New("mysql gone")
+	for _, delivered := range []int{1, 5} {
+		m, s := message(ConsumerWebhook, encode(t, j), delivered)
+		w.d.dispatch(t.Context(), uptime.DeliveryWebhook, m)
+		how, delay, _ := s.get()
+		r := w.store.row(t, j.DeliveryID)
+		want := storeRetryDelay(delivered)
+		if how != "nak" || delay != want || r.Attempt != 0 || r.Status != uptime.DeliveryPending ||
+			r.ClaimedBy != "" || w.sender.count() != 0 {
+			t.Errorf("delivery %d: %s after %v, row %s at attempt %d claimed by %q, %d sends; "+
+				"want a nak after %v, released unsent", delivered, how, delay, r.Status, r.Attempt, r.ClaimedBy,
+				w.sender.count(), want)
+		}
+		w.clock.advance(want)
+	}
+}
+
 func TestDispatchClaims(t *testing.T) {
 	t.Parallel()
 	t.Run("a lease held elsewhere waits it out", func(t *testing.T) {

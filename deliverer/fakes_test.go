@@ -27,18 +27,19 @@ type fakeAttempt struct {
 }
 
 type fakeStore struct {
-	mu       sync.Mutex
-	failNext error // the next store call fails with it
-	nextID   int64
-	rows     map[int64]*Row
-	byKey    map[string]int64
-	attempts []*fakeAttempt
-	audits   []Audit
-	auditOf  map[int64]bool // transitions whose audits were written
-	dead     map[string]DeadLetterRecord
-	hooks    map[int64]uptime.Webhook
-	contacts map[int64]uptime.AlertContact
-	tenants  map[int64][]string
+	mu        sync.Mutex
+	failNext  error // the next store call fails with it
+	lookupErr error // every destination lookup fails with it
+	nextID    int64
+	rows      map[int64]*Row
+	byKey     map[string]int64
+	attempts  []*fakeAttempt
+	audits    []Audit
+	auditOf   map[int64]bool // transitions whose audits were written
+	dead      map[string]DeadLetterRecord
+	hooks     map[int64]uptime.Webhook
+	contacts  map[int64]uptime.AlertContact
+	tenants   map[int64][]string
 }
 
 func newFakeStore() *fakeStore {
@@ -86,17 +87,18 @@ func (s *fakeStore) SiteTenants(_ context.Context, blogID int64) ([]string, erro
 	return s.tenants[blogID], nil
 }
 
-func (s *fakeStore) FanOut(_ context.Context, f FanOut) ([]Row, error) {
+func (s *fakeStore) FanOut(_ context.Context, f FanOut) (FanOutResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.fail(); err != nil {
-		return nil, err
+		return FanOutResult{}, err
 	}
-	var out []Row
+	out := FanOutResult{Created: map[uptime.DeliveryKind]int{}}
 	for _, d := range f.Deliveries {
 		key := fmt.Sprintf("%s/%d/%d", d.Kind, d.DestinationID, f.TransitionID)
 		id, ok := s.byKey[key]
 		if !ok {
+			out.Created[d.Kind]++
 			s.nextID++
 			id = s.nextID
 			s.byKey[key] = id
@@ -105,11 +107,12 @@ func (s *fakeStore) FanOut(_ context.Context, f FanOut) ([]Row, error) {
 				Severity: d.Severity, Payload: d.Payload, Status: uptime.DeliveryPending, NextAttemptAt: f.Now},
 				TransitionAt: f.TransitionAt}
 		}
-		out = append(out, *s.rows[id])
+		out.Rows = append(out.Rows, *s.rows[id])
 	}
 	if !s.auditOf[f.TransitionID] && len(f.Audits) > 0 {
 		s.auditOf[f.TransitionID] = true
 		s.audits = append(s.audits, f.Audits...)
+		out.Audited = true
 	}
 	return out, nil
 }
@@ -193,6 +196,9 @@ func (s *fakeStore) Finish(_ context.Context, f Finish) (bool, error) {
 func (s *fakeStore) Webhook(_ context.Context, id int64) (uptime.Webhook, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.lookupErr != nil {
+		return uptime.Webhook{}, s.lookupErr
+	}
 	w, ok := s.hooks[id]
 	if !ok {
 		return uptime.Webhook{}, ErrNotFound

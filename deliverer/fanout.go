@@ -31,12 +31,13 @@ func (r *Deliverer) fanOut(ctx context.Context, m Message) {
 		r.malformed(ctx, m, err)
 		return
 	}
-	rows, err := r.opts.FanOuts.FanOut(ctx, f)
+	stored, err := r.opts.FanOuts.FanOut(ctx, f)
 	if err != nil {
 		r.retryLater(ctx, m, log, "write fan-out", err)
 		return
 	}
-	for _, row := range rows {
+	r.countStored(stored, p)
+	for _, row := range stored.Rows {
 		if row.Status != uptime.DeliveryPending {
 			continue
 		}
@@ -50,10 +51,7 @@ func (r *Deliverer) fanOut(ctx context.Context, m Message) {
 		return
 	}
 	r.m.fanouts.Inc()
-	if m.Delivered == 1 {
-		r.countPlan(p)
-	}
-	log.Debug("transition fanned out", "deliveries", len(rows), "suppressed", len(p.audits))
+	log.Debug("transition fanned out", "deliveries", len(stored.Rows), "suppressed", len(p.audits))
 }
 
 // candidates loads what a transition of blogID is matched against.
@@ -104,10 +102,14 @@ func (r *Deliverer) fanOutRows(tm TransitionMessage, p plan, m Message) (FanOut,
 	return f, nil
 }
 
-// countPlan counts a first fan-out's deliveries and suppressions.
-func (r *Deliverer) countPlan(p plan) {
-	for _, t := range p.targets {
-		r.m.created.WithLabelValues(string(t.kind)).Inc()
+// countStored counts the delivery rows a fan-out created and, when it
+// wrote them, the suppressions of p (a repeated fan-out counts nothing).
+func (r *Deliverer) countStored(s FanOutResult, p plan) {
+	for kind, n := range s.Created {
+		r.m.created.WithLabelValues(string(kind)).Add(float64(n))
+	}
+	if !s.Audited {
+		return
 	}
 	for _, a := range p.audits {
 		kind, _ := a.Metadata["kind"].(string)

@@ -104,7 +104,14 @@ func contactMatches(c uptime.AlertContact, m TransitionMessage, tenants []string
 // the contact's minimum, or recovers to Up from at or above it.
 func severityGate(minSeverity uptime.Severity, tr uptime.Transition) bool {
 	before, after := upIfNil(tr.SeverityBefore), upIfNil(tr.SeverityAfter)
-	return after >= minSeverity || (before >= minSeverity && after == uptime.SeverityUp)
+	return after >= minSeverity || recovers(minSeverity, before, after)
+}
+
+// recovers reports whether a change from before to after is a recovery for
+// a contact of minSeverity: from at or above it back to Up. Fan-out and
+// the notice rendered at dispatch apply the same rule.
+func recovers(minSeverity, before, after uptime.Severity) bool {
+	return before >= minSeverity && after == uptime.SeverityUp
 }
 
 func upIfNil(s *uptime.Severity) uptime.Severity {

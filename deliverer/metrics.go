@@ -66,10 +66,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "jetmon_delivery_abandoned_total", Help: "Deliveries this deliverer gave up on, by kind.",
 		}, []string{"kind"}),
 		created: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "jetmon_delivery_created_total", Help: "Delivery rows created by this deliverer's fan-outs, by kind (counted when a transition's first delivery is fanned out).",
+			Name: "jetmon_delivery_created_total", Help: "Delivery rows created by this deliverer's fan-outs, by kind.",
 		}, []string{"kind"}),
 		suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "jetmon_delivery_suppressed_total", Help: "Notifications not created because the transition's decision suppressed them, by kind (counted like created).",
+			Name: "jetmon_delivery_suppressed_total", Help: "Notifications not created because the transition's decision suppressed them (audit rows written), by kind.",
 		}, []string{"kind"}),
 		fanouts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "jetmon_delivery_fanouts_total", Help: "Transitions this deliverer fanned out (redeliveries included).",

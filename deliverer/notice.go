@@ -21,8 +21,7 @@ const (
 )
 
 // noticeOf renders an alert delivery's notice from its frozen payload for
-// contact c: a recovery when the event was at or above the contact's
-// minimum severity before and is Up after.
+// contact c: a recovery when the change recovers for c's minimum severity.
 func noticeOf(d uptime.Delivery, p Payload, c uptime.AlertContact) (uptime.Notice, error) {
 	before, err := severity(p.Transition.SeverityBefore)
 	if err != nil {
@@ -34,7 +33,7 @@ func noticeOf(d uptime.Delivery, p Payload, c uptime.AlertContact) (uptime.Notic
 	}
 	n := uptime.Notice{
 		DeliveryID: d.ID, EventType: p.Type,
-		Recovery: before >= c.MinSeverity && after == uptime.SeverityUp,
+		Recovery: recovers(c.MinSeverity, before, after),
 		SiteID:   p.Site.ID, SiteURL: p.siteURL(), EventID: p.Event.ID, TransitionID: p.Transition.ID,
 		CheckType: p.Event.CheckType, SeverityBefore: before, Severity: after,
 		State: uptime.State(p.Transition.StateAfter), Reason: uptime.Reason(p.Transition.Reason),

@@ -169,14 +169,22 @@ type FanOut struct {
 	Now          time.Time // the deliveries' first next_attempt_at
 }
 
+// FanOutResult is what a fan-out stored.
+type FanOutResult struct {
+	Rows []Row // f's deliveries as stored (new or existing, with their status and generation), in f's order
+	// Created counts, by kind, the rows this fan-out inserted (none of a
+	// repeated one's).
+	Created map[uptime.DeliveryKind]int
+	// Audited reports whether this fan-out wrote f's audit rows.
+	Audited bool
+}
+
 // FanOutStore writes fan-outs.
 type FanOutStore interface {
 	// FanOut inserts f's deliveries, each unless its (kind, destination,
 	// transition) exists, and f's audit rows unless this transition's were
-	// written before, in one transaction, and returns the rows of f's
-	// deliveries as stored (new or existing, with their status and
-	// generation).
-	FanOut(ctx context.Context, f FanOut) ([]Row, error)
+	// written before, in one transaction, and returns what it stored.
+	FanOut(ctx context.Context, f FanOut) (FanOutResult, error)
 }
 
 // Row is one jetmon_deliveries row with its dispatch bookkeeping.

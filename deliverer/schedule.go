@@ -98,11 +98,19 @@ func clip(s string, n int) string {
 const maxErrorBytes = 1024
 
 // lastResponse is what a failed attempt leaves in last_response: the
-// receiver's answer, or the transport error when nothing answered.
+// receiver's answer, or the transport error when nothing answered (the
+// note of a delivery abandoned unsent, the store error of one released
+// before its send).
 func lastResponse(res uptime.SendResult, err error) string {
-	var ab *abandonError
-	if errors.As(err, &ab) {
+	var (
+		ab *abandonError
+		se *storeError
+	)
+	switch {
+	case errors.As(err, &ab):
 		return clip(ab.note, uptime.MaxResponseBytes)
+	case errors.As(err, &se):
+		return clip("store: "+se.Error(), uptime.MaxResponseBytes)
 	}
 	if res.Response != "" || err == nil {
 		return clip(res.Response, uptime.MaxResponseBytes)

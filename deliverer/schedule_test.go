@@ -79,6 +79,7 @@ func TestClipAndResponses(t *testing.T) {
 		"receiver answered":  {uptime.SendResult{StatusCode: 500, Response: "oops"}, errors.New("status 500"), "oops"},
 		"nothing answered":   {uptime.SendResult{}, errors.New("dial tcp: refused"), "transport: dial tcp: refused"},
 		"abandoned unsent":   {uptime.SendResult{}, abandon("webhook %d is inactive", 3), "webhook 3 is inactive"},
+		"released unsent":    {uptime.SendResult{}, &storeError{errors.New("load webhook 3: gone")}, "store: load webhook 3: gone"},
 		"delivered":          {uptime.SendResult{StatusCode: 200, Response: "ok"}, nil, "ok"},
 		"delivered silently": {uptime.SendResult{StatusCode: 204}, nil, ""},
 	}

@@ -60,34 +60,56 @@ func (s *Store) Row(ctx context.Context, id int64) (Row, error) {
 // FanOut inserts f's deliveries (a row whose (kind, destination,
 // transition) exists is left as it is: ON DUPLICATE KEY changes nothing,
 // and unlike INSERT IGNORE no other error is swallowed) and f's audit rows
-// (unless this transition's were written before), in one transaction, and
-// returns the stored rows of f's deliveries in f's order.
-func (s *Store) FanOut(ctx context.Context, f FanOut) ([]Row, error) {
-	var out []Row
+// (unless this transition's were written before), in one transaction. It
+// returns the stored rows of f's deliveries in f's order, and what of it
+// this call wrote.
+func (s *Store) FanOut(ctx context.Context, f FanOut) (FanOutResult, error) {
+	var out FanOutResult
 	err := sqlstore.WithTx(ctx, s.db, func(tx *sql.Tx) error {
-		if err := insertDeliveries(ctx, tx, f); err != nil {
-			return err
-		}
-		if err := insertAudits(ctx, tx, f); err != nil {
-			return err
-		}
 		var err error
-		out, err = fannedOutRows(ctx, tx, f)
+		if out.Created, err = insertDeliveries(ctx, tx, f); err != nil {
+			return err
+		}
+		if out.Audited, err = insertAudits(ctx, tx, f); err != nil {
+			return err
+		}
+		out.Rows, err = fannedOutRows(ctx, tx, f)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("fan out transition %d: %w", f.TransitionID, err)
+		return FanOutResult{}, fmt.Errorf("fan out transition %d: %w", f.TransitionID, err)
 	}
 	return out, nil
 }
 
-func insertDeliveries(ctx context.Context, tx *sql.Tx, f FanOut) error {
-	if len(f.Deliveries) == 0 {
-		return nil
-	}
-	values := make([]string, 0, len(f.Deliveries))
-	args := make([]any, 0, 11*len(f.Deliveries))
+// insertDeliveries inserts f's deliveries, one statement per kind (in the
+// order the kinds first appear), and counts by kind the rows inserted.
+func insertDeliveries(ctx context.Context, tx *sql.Tx, f FanOut) (map[uptime.DeliveryKind]int, error) {
+	var kinds []uptime.DeliveryKind
+	byKind := map[uptime.DeliveryKind][]NewDelivery{}
 	for _, d := range f.Deliveries {
+		if _, ok := byKind[d.Kind]; !ok {
+			kinds = append(kinds, d.Kind)
+		}
+		byKind[d.Kind] = append(byKind[d.Kind], d)
+	}
+	created := map[uptime.DeliveryKind]int{}
+	for _, kind := range kinds {
+		n, err := insertRows(ctx, tx, f, byKind[kind])
+		if err != nil {
+			return nil, fmt.Errorf("insert %s deliveries: %w", kind, err)
+		}
+		created[kind] = n
+	}
+	return created, nil
+}
+
+// insertRows inserts ds as deliveries of f's transition and returns how
+// many rows it inserted: an existing row affects none.
+func insertRows(ctx context.Context, tx *sql.Tx, f FanOut, ds []NewDelivery) (int, error) {
+	values := make([]string, 0, len(ds))
+	args := make([]any, 0, 11*len(ds))
+	for _, d := range ds {
 		var severity any
 		if d.Severity != nil {
 			severity = uint8(*d.Severity)
@@ -96,47 +118,52 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, f FanOut) error {
 		args = append(args, string(d.Kind), d.DestinationID, f.TransitionID, f.EventID, f.BlogID, d.EventType,
 			severity, d.Payload, nullTime(f.Now), nullTime(f.TransitionAt))
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO jetmon_deliveries (kind, destination_id, transition_id, event_id,
+	res, err := tx.ExecContext(ctx, `INSERT INTO jetmon_deliveries (kind, destination_id, transition_id, event_id,
 		blog_id, event_type, severity, payload, status, next_attempt_at, transition_at) VALUES `+
 		strings.Join(values, ", ")+` ON DUPLICATE KEY UPDATE id = id`, args...)
 	if err != nil {
-		return fmt.Errorf("insert deliveries: %w", err)
+		return 0, fmt.Errorf("insert: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("rows affected: %w", err)
+	}
+	return int(n), nil
 }
 
 // auditSource is jetmon_audit_log.source of the deliverers' rows.
 const auditSource = "deliverer"
 
 // insertAudits writes f's audit rows unless a fan-out of the transition
-// wrote them before (they are written together, so one is enough to tell).
-func insertAudits(ctx context.Context, tx *sql.Tx, f FanOut) error {
+// wrote them before (they are written together, so one is enough to tell),
+// and reports whether it wrote them.
+func insertAudits(ctx context.Context, tx *sql.Tx, f FanOut) (bool, error) {
 	if len(f.Audits) == 0 {
-		return nil
+		return false, nil
 	}
 	var n int
 	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM jetmon_audit_log
 		WHERE event_id = ? AND source = ? AND CAST(JSON_EXTRACT(metadata, '$.transition_id') AS UNSIGNED) = ?`,
 		f.EventID, auditSource, f.TransitionID).Scan(&n)
 	if err != nil {
-		return fmt.Errorf("find audit rows: %w", err)
+		return false, fmt.Errorf("find audit rows: %w", err)
 	}
 	if n > 0 {
-		return nil
+		return false, nil
 	}
 	for _, a := range f.Audits {
 		meta, err := json.Marshal(a.Metadata)
 		if err != nil {
-			return fmt.Errorf("encode audit metadata: %w", err)
+			return false, fmt.Errorf("encode audit metadata: %w", err)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO jetmon_audit_log (blog_id, event_id, event_type, source, detail,
 			metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, f.BlogID, f.EventID, a.EventType, auditSource,
 			clip(a.Detail, maxDetail), meta, f.Now.UTC())
 		if err != nil {
-			return fmt.Errorf("insert audit row: %w", err)
+			return false, fmt.Errorf("insert audit row: %w", err)
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // maxDetail bounds jetmon_audit_log.detail (VARCHAR(1024)).

@@ -70,15 +70,15 @@ func (w *world) count(query string, args ...any) int {
 // transition and returns its row.
 func (w *world) fanOut(kind uptime.DeliveryKind, destination, transition int64) deliverystore.Row {
 	w.t.Helper()
-	rows, err := w.s.FanOut(w.t.Context(), deliverystore.FanOut{
+	res, err := w.s.FanOut(w.t.Context(), deliverystore.FanOut{
 		TransitionID: transition, EventID: 77, BlogID: 42, TransitionAt: t0, Now: t0,
 		Deliveries: []deliverystore.NewDelivery{{Kind: kind, DestinationID: destination, EventType: "event.opened",
 			Payload: []byte(`{"v":1}`)}},
 	})
-	if err != nil || len(rows) != 1 {
-		w.t.Fatalf("fan out: %v %+v", err, rows)
+	if err != nil || len(res.Rows) != 1 {
+		w.t.Fatalf("fan out: %v %+v", err, res)
 	}
-	return rows[0]
+	return res.Rows[0]
 }
 
 func (w *world) claim(s *deliverystore.Store, r deliverystore.Row, node string, now time.Time) deliverystore.ClaimResult {

@@ -2,6 +2,7 @@ package deliverystore_test
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -25,17 +26,29 @@ func TestFanOutIsIdempotent(t *testing.T) {
 		Audits: []deliverystore.Audit{{EventType: "alert_suppressed", Detail: "alert contact 2 suppressed: cooldown",
 			Metadata: map[string]any{"transition_id": int64(9001), "kind": "alert", "destination_id": int64(2)}}},
 	}
-	first, err := w.s.FanOut(t.Context(), f)
+	res, err := w.s.FanOut(t.Context(), f)
 	if err != nil {
 		t.Fatal(err)
+	}
+	first := res.Rows
+	wantCreated := map[uptime.DeliveryKind]int{uptime.DeliveryWebhook: 1, uptime.DeliveryAlert: 1, uptime.DeliveryWPCOM: 1}
+	if !maps.Equal(res.Created, wantCreated) || !res.Audited {
+		t.Errorf("first fan-out created %v, audited %v; want %v, audited", res.Created, res.Audited, wantCreated)
 	}
 	w.exec("UPDATE jetmon_deliveries SET status = 'delivered' WHERE id = ?", first[0].ID)
-	again, err := w.s.FanOut(t.Context(), f)
+	// Repeated, and with a webhook that matched only since: that row is new.
+	f.Deliveries = append(f.Deliveries, deliverystore.NewDelivery{Kind: uptime.DeliveryWebhook, DestinationID: 2,
+		EventType: "event.opened", Payload: []byte(`{"v":1}`)})
+	res, err = w.s.FanOut(t.Context(), f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(first) != 3 || len(again) != 3 {
-		t.Fatalf("rows %d then %d, want 3", len(first), len(again))
+	again := res.Rows
+	if want := map[uptime.DeliveryKind]int{uptime.DeliveryWebhook: 1, uptime.DeliveryAlert: 0, uptime.DeliveryWPCOM: 0}; !maps.Equal(res.Created, want) || res.Audited {
+		t.Errorf("repeated fan-out created %v, audited %v; want %v, not audited", res.Created, res.Audited, want)
+	}
+	if len(first) != 3 || len(again) != 4 {
+		t.Fatalf("rows %d then %d, want 3 then 4", len(first), len(again))
 	}
 	for i := range first {
 		if first[i].ID != again[i].ID || again[i].Kind != f.Deliveries[i].Kind {
@@ -50,14 +63,14 @@ func TestFanOutIsIdempotent(t *testing.T) {
 		!r.NextAttemptAt.Equal(t0) || r.EventID != 77 || r.BlogID != 42 || r.Attempt != 0 || r.Generation != 0 {
 		t.Errorf("alert row = %+v", r)
 	}
-	if n := w.count("SELECT COUNT(*) FROM jetmon_deliveries"); n != 3 {
+	if n := w.count("SELECT COUNT(*) FROM jetmon_deliveries"); n != 4 {
 		t.Errorf("%d rows in jetmon_deliveries", n)
 	}
 	if n := w.count("SELECT COUNT(*) FROM jetmon_audit_log WHERE event_type = 'alert_suppressed' AND event_id = 77"); n != 1 {
 		t.Errorf("%d audit rows, want 1 after two fan-outs", n)
 	}
-	if rows, err := w.s.FanOut(t.Context(), deliverystore.FanOut{TransitionID: 9002, EventID: 77, BlogID: 42, Now: t0}); err != nil || rows != nil {
-		t.Errorf("empty fan-out: %v %v", rows, err)
+	if res, err := w.s.FanOut(t.Context(), deliverystore.FanOut{TransitionID: 9002, EventID: 77, BlogID: 42, Now: t0}); err != nil || res.Rows != nil || len(res.Created) != 0 {
+		t.Errorf("empty fan-out: %+v %v", res, err)
 	}
 }
 

@@ -52,6 +52,16 @@ type FanOut struct {
 	Now          time.Time // the new rows' next_attempt_at
 }
 
+// FanOutResult is what a fan-out stored.
+type FanOutResult struct {
+	Rows []Row // the fan-out's deliveries as stored (new or existing), in its order
+	// Created counts, by kind, the rows this call inserted (none of a
+	// repeated fan-out's).
+	Created map[uptime.DeliveryKind]int
+	// Audited reports whether this call wrote the fan-out's audit rows.
+	Audited bool
+}
+
 // ClaimRequest asks for a delivery's lease.
 type ClaimRequest struct {
 	DeliveryID int64

@@ -123,7 +123,7 @@ func (a storeAdapter) AlertContact(ctx context.Context, id int64) (uptime.AlertC
 	return c, deliveryStoreErr(err)
 }
 
-func (a storeAdapter) FanOut(ctx context.Context, f deliverer.FanOut) ([]deliverer.Row, error) {
+func (a storeAdapter) FanOut(ctx context.Context, f deliverer.FanOut) (deliverer.FanOutResult, error) {
 	sf := deliverystore.FanOut{TransitionID: f.TransitionID, EventID: f.EventID, BlogID: f.BlogID,
 		TransitionAt: f.TransitionAt, Now: f.Now}
 	for _, d := range f.Deliveries {
@@ -132,13 +132,13 @@ func (a storeAdapter) FanOut(ctx context.Context, f deliverer.FanOut) ([]deliver
 	for _, au := range f.Audits {
 		sf.Audits = append(sf.Audits, deliverystore.Audit(au))
 	}
-	rows, err := a.s.FanOut(ctx, sf)
+	res, err := a.s.FanOut(ctx, sf)
 	if err != nil {
-		return nil, err
+		return deliverer.FanOutResult{}, err
 	}
-	out := make([]deliverer.Row, len(rows))
-	for i, r := range rows {
-		out[i] = deliverer.Row(r)
+	out := deliverer.FanOutResult{Rows: make([]deliverer.Row, len(res.Rows)), Created: res.Created, Audited: res.Audited}
+	for i, r := range res.Rows {
+		out.Rows[i] = deliverer.Row(r)
 	}
 	return out, nil
 }

@@ -10,8 +10,10 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/jetmon-mesh/jetmon/deliverer"
 	"github.com/jetmon-mesh/jetmon/internal/bus"
 	"github.com/jetmon-mesh/jetmon/internal/cli"
+	"github.com/jetmon-mesh/jetmon/internal/deliverystore"
 	"github.com/jetmon-mesh/jetmon/internal/testenv"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
@@ -106,6 +108,60 @@ func (w *dlvWorld) publish(m bus.TransitionMessage) {
 	}
 }
 
+// publishJobTwice writes m's webhook deliveries to hooks as a fan-out does
+// and publishes each one's job twice: once with its message id, once
+// without (as a redelivery, or a copy outside the duplicate window, would
+// arrive), so deliverers get the same job at the same time.
+func (w *dlvWorld) publishJobTwice(m bus.TransitionMessage, hooks []int64) {
+	w.t.Helper()
+	eventType, _ := uptime.WebhookEventType(m.Transition.Reason)
+	payload, err := deliverer.BuildPayload(deliverer.TransitionMessage(m), eventType)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	f := deliverystore.FanOut{TransitionID: m.Transition.ID, EventID: m.Event.ID, BlogID: m.Transition.BlogID,
+		TransitionAt: time.Now(), Now: time.Now()}
+	for _, id := range hooks {
+		f.Deliveries = append(f.Deliveries, deliverystore.NewDelivery{Kind: uptime.DeliveryWebhook, DestinationID: id,
+			EventType: eventType, Payload: payload})
+	}
+	store, err := deliverystore.New(w.db, deliverystore.Opts{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	stored, err := store.FanOut(w.t.Context(), f)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	jobs, err := bus.NewJobPublisher(w.js)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, r := range stored.Rows {
+		j := bus.Job{DeliveryID: r.ID, Kind: string(r.Kind), DestinationID: r.DestinationID, TransitionID: r.TransitionID}
+		data, err := bus.EncodeJob(j)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if err := jobs.PublishJob(w.t.Context(), j); err != nil {
+			w.t.Fatal(err)
+		}
+		if _, err := w.js.Publish(w.t.Context(), bus.JobSubject(j.Kind, j.DestinationID), data); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
+// streamDrained checks that JETMON_DELIVERY holds no message: every copy of
+// every job was settled.
+func (w *dlvWorld) streamDrained() error {
+	state, err := streamState(w.t.Context(), w.js, bus.StreamDelivery)
+	if err == nil && state.Msgs != 0 {
+		err = fmt.Errorf("%d messages left in %s", state.Msgs, bus.StreamDelivery)
+	}
+	return err
+}
+
 // addWebhook registers url for every event, signed with dlvSecret.
 func (w *dlvWorld) addWebhook(url string) int64 {
 	w.t.Helper()
@@ -140,6 +196,34 @@ func (w *dlvWorld) attempts(id int64) []string {
 		err := r.Scan(&o, &n)
 		return o + "@" + n, err
 	}, "SELECT outcome, node_id FROM jetmon_delivery_attempts WHERE delivery_id = ? ORDER BY id", id)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return out
+}
+
+// attemptRecord is one jetmon_delivery_attempts row as the tests read it.
+type attemptRecord struct {
+	attempt, code int
+	response      string
+	wait          time.Duration // next_attempt_at - finished_at; -1 when next_attempt_at is NULL
+}
+
+// attemptRecords lists delivery id's attempts in order.
+func (w *dlvWorld) attemptRecords(id int64) []attemptRecord {
+	w.t.Helper()
+	out, err := queryRows(w.t.Context(), w.db, func(r *sql.Rows) (attemptRecord, error) {
+		var a attemptRecord
+		var next sql.NullTime
+		var finished time.Time
+		err := r.Scan(&a.attempt, &a.code, &a.response, &next, &finished)
+		a.wait = -1
+		if next.Valid {
+			a.wait = next.Time.Sub(finished)
+		}
+		return a, err
+	}, `SELECT attempt, COALESCE(status_code, 0), COALESCE(response, ''), next_attempt_at, finished_at
+		FROM jetmon_delivery_attempts WHERE delivery_id = ? ORDER BY id`, id)
 	if err != nil {
 		w.t.Fatal(err)
 	}

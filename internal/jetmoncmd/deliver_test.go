@@ -14,22 +14,33 @@ import (
 
 // TestDeliverTwoDeliverersExactlyOnce: two deliverers consume the same
 // queues at once; every (webhook, transition) reaches its receiver exactly
-// once, with a valid signature, and is recorded delivered once.
+// once, with a valid signature, and is recorded delivered once: for
+// transitions fanned out by the deliverers, and for jobs that arrive twice
+// at once (only the deliverer that wins the claim sends).
 func TestDeliverTwoDeliverersExactlyOnce(t *testing.T) {
 	t.Parallel()
 	w := newDlvWorld(t)
 	receivers := []*hookReceiver{newHookReceiver(t), newHookReceiver(t)}
 	hooks := map[int64]*hookReceiver{}
+	var hookIDs []int64
 	for _, r := range receivers {
-		hooks[w.addWebhook(r.URL())] = r
+		id := w.addWebhook(r.URL())
+		hooks[id] = r
+		hookIDs = append(hookIDs, id)
 	}
 	d1, d2 := w.startDeliverer("d1"), w.startDeliverer("d2")
-	const transitions = 15
+	const transitions, doubled = 15, 15 // fanned out; delivered from duplicated jobs (ids 2000...)
 	reasons := []uptime.Reason{uptime.ReasonOpened, uptime.ReasonVerifierConfirmed, uptime.ReasonVerifierCleared}
 	for i := range transitions {
 		w.publish(dlvTransition(int64(1000+i), int64(i%4+1), reasons[i%3], ""))
 	}
-	waitFor(t, stepBudget, "every delivery delivered", func() error { return w.allSettled(2 * transitions) })
+	for i := range doubled {
+		w.publishJobTwice(dlvTransition(int64(2000+i), int64(i%4+1), reasons[i%3], ""), hookIDs)
+	}
+	waitFor(t, stepBudget, "every delivery delivered", func() error { return w.allSettled(2 * (transitions + doubled)) })
+	// A copy that lost the claim waits out the lease, then sees the row
+	// delivered: only then can nothing more reach a receiver.
+	waitFor(t, stepBudget, "every copy of every job settled", w.streamDrained)
 
 	for id, r := range hooks {
 		got := map[int64]int{}
@@ -39,9 +50,11 @@ func TestDeliverTwoDeliverersExactlyOnce(t *testing.T) {
 			}
 			got[req.transition]++
 		}
-		for i := range transitions {
-			if n := got[int64(1000+i)]; n != 1 {
-				t.Errorf("webhook %d received transition %d %d times, want exactly once", id, 1000+i, n)
+		for first, n := range map[int64]int{1000: transitions, 2000: doubled} {
+			for i := range int64(n) {
+				if n := got[first+i]; n != 1 {
+					t.Errorf("webhook %d received transition %d %d times, want exactly once", id, first+i, n)
+				}
 			}
 		}
 	}
@@ -57,12 +70,13 @@ func TestDeliverTwoDeliverersExactlyOnce(t *testing.T) {
 			t.Errorf("delivery %d attempts %q, want one", d.id, a)
 		}
 	}
-	sent := delivered(t, d1) + delivered(t, d2)
-	if sent != 2*transitions {
-		t.Errorf("the deliverers count %v deliveries, want %d", sent, 2*transitions)
+	n1, n2 := delivered(t, d1), delivered(t, d2)
+	if n1+n2 != 2*(transitions+doubled) {
+		t.Errorf("the deliverers count %v deliveries, want %d", n1+n2, 2*(transitions+doubled))
 	}
-	t.Logf("d1 delivered %v, d2 delivered %v",
-		delivered(t, d1), delivered(t, d2))
+	if n1 == 0 || n2 == 0 { // of 60 deliveries on 2×4 workers: the two did not share the queues
+		t.Errorf("d1 delivered %v, d2 %v: both must take part", n1, n2)
+	}
 }
 
 // TestDeliverRetriesAbandonsAndManualRetry: on RETRY_SCHEDULE 200ms,200ms
@@ -96,6 +110,13 @@ func TestDeliverRetriesAbandonsAndManualRetry(t *testing.T) {
 	}
 	if n := len(flaky.got()); n != 3 {
 		t.Errorf("flaky receiver got %d requests, want 3", n)
+	}
+	// Each attempt: its number, the answer and, for a retry, the wait of
+	// its RETRY_SCHEDULE step (200ms) until the next.
+	wantFlaky := []attemptRecord{{1, 500, "{\"status\":500}\n", 200 * time.Millisecond},
+		{2, 500, "{\"status\":500}\n", 200 * time.Millisecond}, {3, 200, "{\"status\":200}\n", -1}}
+	if got := w.attemptRecords(byHook[flakyID].id); !slices.Equal(got, wantFlaky) {
+		t.Errorf("flaky attempts recorded %+v, want %+v", got, wantFlaky)
 	}
 	dead := byHook[downID]
 	if dead.status != "abandoned" || dead.attempt != 3 || dead.lastCode != 500 {
@@ -201,8 +222,12 @@ func TestDeliverDeadLetters(t *testing.T) {
 		}
 		return nil
 	})
-	if got, err := d.metric("jetmon_delivery_malformed_total", "consumer", "fanout"); err != nil || got != 1 {
-		t.Errorf("malformed fan-out messages counted %v (%v), want 1", got, err)
+	// Counted once terminated, just after the row is written.
+	d.waitMetric(t, "the malformed transition counted", 1, "jetmon_delivery_malformed_total", "consumer", "fanout")
+	d.waitMetric(t, "both dead letters counted", 1, "jetmon_delivery_dead_letters_total", "consumer", "webhook")
+	d.waitMetric(t, "both dead letters counted", 1, "jetmon_delivery_dead_letters_total", "consumer", "fanout")
+	if got, err := d.metric("jetmon_delivery_malformed_total", "consumer", "webhook"); err != nil || got != 0 {
+		t.Errorf("a job without its row counted malformed: %v (%v), want 0", got, err)
 	}
 	waitFor(t, stepBudget, "the stream emptied", func() error {
 		state, err := streamState(t.Context(), w.js, bus.StreamDelivery)
@@ -211,4 +236,55 @@ func TestDeliverDeadLetters(t *testing.T) {
 		}
 		return err
 	})
+}
+
+// TestDeliverDeadLetterOfExhaustedMessage: a transition whose fan-out cannot
+// read MySQL runs out of deliveries (MaxDeliver 1 here); the server's
+// max-deliveries advisory reaches a deliverer through the dead-letter
+// mover, which records the original in jetmon_dead_letters and removes it
+// from JETMON_DELIVERY, and its advisory from JETMON_DEAD_LETTERS.
+func TestDeliverDeadLetterOfExhaustedMessage(t *testing.T) {
+	t.Parallel()
+	w := newDlvWorld(t)
+	if err := bus.EnsureAssets(t.Context(), w.js, bus.AssetOpts{DeliveryAckWait: dlvAckWait, DeliveryMaxDeliver: 1,
+		NodeTTL: testNodeTTL, LeaderTTL: testLeaderTTL}); err != nil {
+		t.Fatal(err)
+	}
+	w.exec("RENAME TABLE jetmon_site_tenants TO jetmon_site_tenants_gone") // every fan-out now fails
+	d := w.startDeliverer("d1")
+	m := dlvTransition(41, 1, uptime.ReasonOpened, "")
+	w.publish(m)
+	waitFor(t, stepBudget, "the dead letter recorded", func() error {
+		var consumer, subject string
+		var deliveries int
+		err := w.db.QueryRowContext(t.Context(), `SELECT consumer, subject, deliveries FROM jetmon_dead_letters
+			WHERE stream = ?`, bus.StreamDelivery).Scan(&consumer, &subject, &deliveries)
+		if err == nil && (consumer != bus.ConsumerFanout || subject != bus.SubjectDeliverTransition || deliveries != 1) {
+			err = fmt.Errorf("dead letter of %s on %s after %d deliveries", consumer, subject, deliveries)
+		}
+		return err
+	})
+	var payload []byte
+	if err := w.db.QueryRowContext(t.Context(), "SELECT payload FROM jetmon_dead_letters").Scan(&payload); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := bus.DecodeTransitionMessage(payload); err != nil || got.Transition.ID != m.Transition.ID {
+		t.Errorf("recorded payload is transition %d (%v), want the original, %d", got.Transition.ID, err, m.Transition.ID)
+	}
+	d.waitMetric(t, "the dead letter counted", 1, "jetmon_delivery_dead_letters_total", "consumer", "fanout")
+	waitFor(t, stepBudget, "the original and its advisory removed", func() error {
+		for _, stream := range []string{bus.StreamDelivery, bus.StreamDeadLetters} {
+			state, err := streamState(t.Context(), w.js, stream)
+			if err == nil && state.Msgs != 0 {
+				err = fmt.Errorf("%d messages left in %s", state.Msgs, stream)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if got, err := d.metric("jetmon_delivery_malformed_total", "consumer", "fanout"); err != nil || got != 0 {
+		t.Errorf("an exhausted message counted malformed: %v (%v)", got, err)
+	}
 }

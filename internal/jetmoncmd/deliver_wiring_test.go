@@ -15,6 +15,7 @@ import (
 
 	"github.com/jetmon-mesh/jetmon/deliverer/email"
 	"github.com/jetmon-mesh/jetmon/deliverer/webhook"
+	"github.com/jetmon-mesh/jetmon/internal/cli"
 	"github.com/jetmon-mesh/jetmon/internal/config"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
@@ -85,6 +86,41 @@ func TestDeliverTransportsWired(t *testing.T) {
 				t.Errorf("stub WARN logged %v, want %v:\n%s", got, tc.warn, out)
 			}
 		})
+	}
+}
+
+// TestDeliverEmailLineOncePerProcess (issue 6 item 6): every process that
+// can send email, wired as `jetmon deliverer`, `jetmon api` and `jetmon all`
+// (both roles on one node) wire it, logs the email transport exactly once,
+// from the wiring of the senders it uses, with the WARN for stub.
+func TestDeliverEmailLineOncePerProcess(t *testing.T) {
+	t.Parallel()
+	w := newDlvWorld(t)
+	var logs syncBuffer
+	w.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	both := func(ctx context.Context, rt *cli.Runtime, node *cli.Node) error {
+		if err := addDeliverer(ctx, rt, node); err != nil {
+			return err
+		}
+		return addAPI(ctx, rt, node)
+	}
+	api := map[string]string{"API_ADDR": "127.0.0.1:0"}
+	w.start(addDeliverer, "deliverer", "a", nil)
+	w.start(addAPI, "api", "a", api)
+	w.start(both, "all", "a", api)
+	out := logs.String()
+	for _, node := range []string{"deliverer", "api", "all"} {
+		for _, line := range []string{
+			`level=INFO msg="config: email_transport=stub" node_id=` + node + " ",
+			`level=WARN msg="email_transport=stub: alert-contact emails will be logged, not delivered" node_id=` + node + " ",
+		} {
+			if n := strings.Count(out, line); n != 1 {
+				t.Errorf("node %s logged %q %d times, want once", node, line, n)
+			}
+		}
+	}
+	if t.Failed() {
+		t.Log(out)
 	}
 }
 

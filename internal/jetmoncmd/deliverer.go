@@ -37,10 +37,7 @@ func wireDeliverer(ctx context.Context, rt *cli.Runtime, node *cli.Node, t deliv
 	c := rt.Config
 	opts.NodeID, opts.Region, opts.Logger, opts.Registerer = c.NodeID, c.Region, rt.Logger, rt.Registry
 	opts.ShutdownTimeout, opts.RetrySchedule, opts.SendTimeout = c.ShutdownTimeout, c.RetrySchedule, c.DeliveryTimeout
-	opts.Webhooks, opts.Alerts, opts.BreakerState = t.webhooks, t.alerts, t.breaker
-	if t.wpcom != nil {
-		opts.WPCOM = t.wpcom
-	}
+	opts.Webhooks, opts.Alerts, opts.WPCOM, opts.BreakerState = t.webhooks, t.alerts, t.wpcom, t.breaker
 	d, err := deliverer.New(opts)
 	if err != nil {
 		return fmt.Errorf("deliverer: %w", err)
