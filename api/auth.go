@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -13,11 +11,10 @@ import (
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
-// Token shape: "jm_" and URL-safe characters (the keys CLI mints 52
-// characters of unpadded base32); anything else is not a token and costs no
-// store lookup.
+// Token shape: uptime.APITokenPrefix ("jm_") and URL-safe characters (the
+// keys CLI mints 52 characters of unpadded base32); anything else is not a
+// token and costs no store lookup.
 const (
-	tokenPrefix   = "jm_"
 	tokenMinLen   = 13
 	tokenMaxLen   = 128
 	touchInterval = time.Minute
@@ -57,8 +54,7 @@ func (s *Server) resolveKey(r *http.Request) (uptime.APIKey, error) {
 	if !wellFormedToken(token) {
 		return uptime.APIKey{}, errf(codeInvalidToken, "the token is not a jm_ API key")
 	}
-	sum := sha256.Sum256([]byte(token))
-	key, err := s.opts.Keys.KeyByHash(r.Context(), hex.EncodeToString(sum[:]))
+	key, err := s.opts.Keys.KeyByHash(r.Context(), uptime.HashAPIToken(token))
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return uptime.APIKey{}, errf(codeInvalidToken, "unknown token")
@@ -76,7 +72,7 @@ func (s *Server) resolveKey(r *http.Request) (uptime.APIKey, error) {
 }
 
 func wellFormedToken(t string) bool {
-	body, ok := strings.CutPrefix(t, tokenPrefix)
+	body, ok := strings.CutPrefix(t, uptime.APITokenPrefix)
 	if !ok || len(t) < tokenMinLen || len(t) > tokenMaxLen {
 		return false
 	}

@@ -74,6 +74,9 @@ func TestAuthMatrix(t *testing.T) {
 		if strings.Contains(row.Path+row.Note+row.Consumer, "jm_") {
 			t.Errorf("audit row carries a token: %+v", row)
 		}
+		if row.Path == "/api/v1/sites/1/resume" && row.Route != "/api/v1/sites/{site_id}/resume" {
+			t.Errorf("audit row route = %q, want the route pattern", row.Route)
+		}
 	}
 	for _, want := range []string{"missing_token", "invalid_token", "token_revoked", "token_expired", "insufficient_scope"} {
 		if !notes[want] {

@@ -25,15 +25,7 @@ func (s *Server) listAlertContacts(r *http.Request, _ *NoBody) (List[AlertContac
 // visibleContact reads the path's alert contact as the caller's tenant
 // sees it.
 func (s *Server) visibleContact(r *http.Request) (uptime.AlertContact, error) {
-	id, err := pathID(r, "alert_contact_id")
-	if err != nil {
-		return uptime.AlertContact{}, err
-	}
-	c, err := s.opts.AlertContacts.GetAlertContact(r.Context(), id, callOf(r).tenant)
-	if err != nil {
-		return uptime.AlertContact{}, storeErr(err, codeContactNotFound)
-	}
-	return c, nil
+	return visible(r, "alert_contact_id", codeContactNotFound, s.opts.AlertContacts.GetAlertContact)
 }
 
 // getAlertContact is GET /alert-contacts/{alert_contact_id}.

@@ -238,7 +238,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	c.note = string(ae.code)
 	if status >= 500 {
 		s.log.Error("api request failed", "component", "api", "request_id", c.requestID,
-			"route", c.pattern, "code", ae.code, "err", err)
+			"route", routePattern(r), "code", ae.code, "err", err)
 	}
 	writeJSON(w, status, ErrorEnvelope{Error: ErrorBody{Code: ae.code, Message: ae.msg, RequestID: c.requestID, Field: ae.field}})
 }

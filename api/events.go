@@ -12,15 +12,13 @@ import (
 const maxDetailTransitions = 200
 
 func (s *Server) eventListParams() []param {
-	return append(s.pageParams(s.opts.Limits.DefaultPageSize),
-		param{name: "state", kind: kindString, doc: "only events in this state", enum: stateNames()},
-		param{name: "state__in", kind: kindCSV, doc: "comma-separated states; not with state", enum: stateNames()},
-		param{name: "check_type", kind: kindString, doc: "only events of this check type"},
-		param{name: "check_type__in", kind: kindCSV, doc: "comma-separated check types; not with check_type"},
-		param{name: "started_at__gte", kind: kindTime, doc: "only events started at or after this time"},
-		param{name: "started_at__lt", kind: kindTime, doc: "only events started before this time"},
-		param{name: "active", kind: kindBool, doc: "true: open events only; false: closed only"},
-	)
+	return slices.Concat(s.pageParams(s.opts.Limits.DefaultPageSize), stateParams("only events in this state"), []param{
+		{name: "check_type", kind: kindString, doc: "only events of this check type"},
+		{name: "check_type__in", kind: kindCSV, doc: "comma-separated check types; not with check_type"},
+		{name: "started_at__gte", kind: kindTime, doc: "only events started at or after this time"},
+		{name: "started_at__lt", kind: kindTime, doc: "only events started before this time"},
+		{name: "active", kind: kindBool, doc: "true: open events only; false: closed only"},
+	})
 }
 
 // listSiteEvents is GET /sites/{site_id}/events, newest first.
@@ -75,8 +73,13 @@ func (s *Server) parseEventList(r *http.Request, blogID int64) (EventQuery, page
 	return q, p, nil
 }
 
-// siteEvent reads the path's event, which must belong to blogID.
-func (s *Server) siteEvent(r *http.Request, blogID int64) (uptime.Event, error) {
+// siteEvent reads the path's event, which must belong to the path's site
+// as the caller's tenant sees it.
+func (s *Server) siteEvent(r *http.Request) (uptime.Event, error) {
+	site, err := s.visibleSite(r)
+	if err != nil {
+		return uptime.Event{}, err
+	}
 	id, err := pathID(r, "event_id")
 	if err != nil {
 		return uptime.Event{}, err
@@ -85,19 +88,15 @@ func (s *Server) siteEvent(r *http.Request, blogID int64) (uptime.Event, error) 
 	if err != nil {
 		return uptime.Event{}, storeErr(err, codeEventNotFound)
 	}
-	if ev.BlogID != blogID {
-		return uptime.Event{}, errf(codeEventNotFound, "event %d does not belong to site %d", id, blogID)
+	if ev.BlogID != site.BlogID {
+		return uptime.Event{}, errf(codeEventNotFound, "event %d does not belong to site %d", id, site.BlogID)
 	}
 	return ev, nil
 }
 
 // getSiteEvent is GET /sites/{site_id}/events/{event_id}.
 func (s *Server) getSiteEvent(r *http.Request, _ *NoBody) (EventDetail, error) {
-	site, err := s.visibleSite(r)
-	if err != nil {
-		return EventDetail{}, err
-	}
-	ev, err := s.siteEvent(r, site.BlogID)
+	ev, err := s.siteEvent(r)
 	if err != nil {
 		return EventDetail{}, err
 	}
@@ -151,11 +150,7 @@ func (s *Server) eventDetail(ctx context.Context, ev uptime.Event) (EventDetail,
 
 // listEventTransitions is GET /sites/{site_id}/events/{event_id}/transitions.
 func (s *Server) listEventTransitions(r *http.Request, _ *NoBody) (List[Transition], error) {
-	site, err := s.visibleSite(r)
-	if err != nil {
-		return List[Transition]{}, err
-	}
-	ev, err := s.siteEvent(r, site.BlogID)
+	ev, err := s.siteEvent(r)
 	if err != nil {
 		return List[Transition]{}, err
 	}
@@ -184,15 +179,14 @@ func (s *Server) closeEvent(r *http.Request, in *CloseEventRequest) (EventDetail
 	if in.Note != nil && utf8.RuneCountInString(*in.Note) > maxCloseNoteLength {
 		return EventDetail{}, fieldErr(codeInvalidField, "note", "at most %d characters", maxCloseNoteLength)
 	}
-	site, err := s.visibleSite(r)
+	ev, err := s.siteEvent(r)
 	if err != nil {
 		return EventDetail{}, err
 	}
-	ev, err := s.siteEvent(r, site.BlogID)
-	if err != nil || !ev.Open() {
-		return s.detailOrNil(r.Context(), ev, err)
+	if !ev.Open() {
+		return s.eventDetail(r.Context(), ev)
 	}
-	req := CloseRequest{BlogID: site.BlogID, EventID: ev.ID, CheckType: ev.CheckType, Reason: reason,
+	req := CloseRequest{BlogID: ev.BlogID, EventID: ev.ID, CheckType: ev.CheckType, Reason: reason,
 		Note: deref(in.Note), Actor: callOf(r).key.Consumer}
 	if _, err := s.opts.Coordinator.CloseEvents(r.Context(), req); err != nil {
 		return EventDetail{}, coordErr(err, codeEventNotFound)
@@ -201,11 +195,4 @@ func (s *Server) closeEvent(r *http.Request, in *CloseEventRequest) (EventDetail
 		return EventDetail{}, storeErr(err, codeEventNotFound)
 	}
 	return s.eventDetail(r.Context(), ev)
-}
-
-func (s *Server) detailOrNil(ctx context.Context, ev uptime.Event, err error) (EventDetail, error) {
-	if err != nil {
-		return EventDetail{}, err
-	}
-	return s.eventDetail(ctx, ev)
 }

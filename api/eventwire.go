@@ -10,10 +10,12 @@ import (
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
-// metaVotes is the transition metadata key of a confirmation's votes
-// (incident.MetaVotes; the api role does not import incident's writer
-// vocabulary beyond this name).
-const metaVotes = "votes"
+// Transition metadata keys of a confirmation (incident.MetaVotes and
+// incident's quorum key; the api role does not import the incident package).
+const (
+	metaVotes  = "votes"
+	metaQuorum = "verifier_quorum"
+)
 
 // Event is one incident.
 type Event struct {
@@ -79,19 +81,11 @@ type Vote struct {
 	CheckedAt *time.Time `json:"checked_at"`
 }
 
-// voteMeta is a vote as the coordinator stores it in metadata.
+// voteMeta is a vote as the coordinator stores it in metadata: a Vote and
+// its veriflier's region.
 type voteMeta struct {
-	Region    string    `json:"region"`
-	NodeID    string    `json:"node_id"`
-	Up        bool      `json:"up"`
-	HTTPCode  int       `json:"http_code"`
-	ErrorCode int       `json:"error_code"`
-	RTTMs     int64     `json:"rtt_ms"`
-	DNSMs     int64     `json:"dns_ms"`
-	TCPMs     int64     `json:"tcp_ms"`
-	TLSMs     int64     `json:"tls_ms"`
-	TTFBMs    int64     `json:"ttfb_ms"`
-	CheckedAt time.Time `json:"checked_at"`
+	Region string `json:"region"`
+	Vote
 }
 
 func (s *Server) eventOf(ev uptime.Event, transitions int) Event {
@@ -143,9 +137,9 @@ func confirmationOf(t uptime.Transition) (Confirmation, bool) {
 	}
 	c := Confirmation{TransitionID: t.ID, Reason: t.Reason, DecidedAt: utc(t.ChangedAt),
 		Responders: len(votes), VotesByRegion: map[string][]Vote{}}
-	if q, ok := t.Metadata["verifier_quorum"].(float64); ok {
+	if q, ok := t.Metadata[metaQuorum].(float64); ok {
 		c.Quorum = ptr(int(q))
-	} else if q, ok := t.Metadata["verifier_quorum"].(int); ok {
+	} else if q, ok := t.Metadata[metaQuorum].(int); ok {
 		c.Quorum = ptr(q)
 	}
 	for _, v := range votes {
@@ -154,10 +148,10 @@ func confirmationOf(t uptime.Transition) (Confirmation, bool) {
 		} else {
 			c.Confirmed++
 		}
-		c.VotesByRegion[v.Region] = append(c.VotesByRegion[v.Region], Vote{
-			NodeID: v.NodeID, Up: v.Up, HTTPCode: v.HTTPCode, ErrorCode: v.ErrorCode, RTTMs: v.RTTMs,
-			DNSMs: v.DNSMs, TCPMs: v.TCPMs, TLSMs: v.TLSMs, TTFBMs: v.TTFBMs, CheckedAt: timePtr(v.CheckedAt),
-		})
+		if v.CheckedAt != nil {
+			v.CheckedAt = timePtr(*v.CheckedAt)
+		}
+		c.VotesByRegion[v.Region] = append(c.VotesByRegion[v.Region], v.Vote)
 	}
 	for region := range c.VotesByRegion {
 		slices.SortFunc(c.VotesByRegion[region], func(a, b Vote) int { return cmp.Compare(a.NodeID, b.NodeID) })

@@ -12,21 +12,43 @@ import (
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
-func (f *fakeDB) ownedBy(owner string, t Tenant) bool { return t == "" || owner == string(t) }
+// owned is m[id] when it exists and tenant t may see it (an unscoped
+// caller sees every row); owner is the row's owner_tenant_id.
+func owned[T any](m map[int64]T, id int64, t Tenant, owner func(T) string) (T, error) {
+	v, ok := m[id]
+	if !ok || (t != "" && owner(v) != string(t)) {
+		var zero T
+		return zero, ErrNotFound
+	}
+	return v, nil
+}
+
+// ownedRows are the rows of m tenant t may see, as out returns them.
+func ownedRows[T any](m map[int64]T, t Tenant, owner func(T) string, out func(T) T) []T {
+	var rows []T
+	for _, v := range m {
+		if t == "" || owner(v) == string(t) {
+			rows = append(rows, out(v))
+		}
+	}
+	return rows
+}
+
+func webhookOwner(w uptime.Webhook) string      { return w.OwnerTenantID }
+func contactOwner(c uptime.AlertContact) string { return c.OwnerTenantID }
+
+// noSecrets is a webhook as the store returns it outside create and rotate.
+func noSecrets(w uptime.Webhook) uptime.Webhook { w.Secret, w.PreviousSecret = "", ""; return w }
+
+// noDestination is a contact as the store returns it.
+func noDestination(c uptime.AlertContact) uptime.AlertContact { c.Destination = nil; return c }
 
 func (f *fakeDB) ListWebhooks(_ context.Context, t Tenant) ([]uptime.Webhook, error) {
 	defer f.mu.Unlock()
 	if err := f.enter("ListWebhooks"); err != nil {
 		return nil, err
 	}
-	var out []uptime.Webhook
-	for _, w := range f.webhooks {
-		if f.ownedBy(w.OwnerTenantID, t) {
-			w.Secret, w.PreviousSecret = "", ""
-			out = append(out, w)
-		}
-	}
-	return out, nil
+	return ownedRows(f.webhooks, t, webhookOwner, noSecrets), nil
 }
 
 func (f *fakeDB) GetWebhook(_ context.Context, id int64, t Tenant) (uptime.Webhook, error) {
@@ -34,12 +56,8 @@ func (f *fakeDB) GetWebhook(_ context.Context, id int64, t Tenant) (uptime.Webho
 	if err := f.enter("GetWebhook"); err != nil {
 		return uptime.Webhook{}, err
 	}
-	w, ok := f.webhooks[id]
-	if !ok || !f.ownedBy(w.OwnerTenantID, t) {
-		return uptime.Webhook{}, ErrNotFound
-	}
-	w.Secret, w.PreviousSecret = "", ""
-	return w, nil
+	w, err := owned(f.webhooks, id, t, webhookOwner)
+	return noSecrets(w), err
 }
 
 func (f *fakeDB) CreateWebhook(_ context.Context, w uptime.Webhook, _ Tenant) (uptime.Webhook, error) {
@@ -53,11 +71,13 @@ func (f *fakeDB) CreateWebhook(_ context.Context, w uptime.Webhook, _ Tenant) (u
 }
 
 func (f *fakeDB) UpdateWebhook(_ context.Context, id int64, p WebhookPatch, t Tenant) (uptime.Webhook, error) {
-	f.mu.Lock()
 	defer f.mu.Unlock()
-	w, ok := f.webhooks[id]
-	if !ok || !f.ownedBy(w.OwnerTenantID, t) {
-		return uptime.Webhook{}, ErrNotFound
+	if err := f.enter("UpdateWebhook"); err != nil {
+		return uptime.Webhook{}, err
+	}
+	w, err := owned(f.webhooks, id, t, webhookOwner)
+	if err != nil {
+		return uptime.Webhook{}, err
 	}
 	set(&w.URL, p.URL)
 	set(&w.Active, p.Active)
@@ -66,27 +86,29 @@ func (f *fakeDB) UpdateWebhook(_ context.Context, id int64, p WebhookPatch, t Te
 	set(&w.States, p.States)
 	w.UpdatedAt = f.now()
 	f.webhooks[id] = w
-	w.Secret = ""
-	return w, nil
+	return noSecrets(w), nil
 }
 
 func (f *fakeDB) DeleteWebhook(_ context.Context, id int64, t Tenant) error {
-	f.mu.Lock()
 	defer f.mu.Unlock()
-	w, ok := f.webhooks[id]
-	if !ok || !f.ownedBy(w.OwnerTenantID, t) {
-		return ErrNotFound
+	if err := f.enter("DeleteWebhook"); err != nil {
+		return err
+	}
+	if _, err := owned(f.webhooks, id, t, webhookOwner); err != nil {
+		return err
 	}
 	delete(f.webhooks, id)
 	return nil
 }
 
 func (f *fakeDB) RotateSecret(_ context.Context, id int64, secret string, grace time.Duration, t Tenant) (uptime.Webhook, error) {
-	f.mu.Lock()
 	defer f.mu.Unlock()
-	w, ok := f.webhooks[id]
-	if !ok || !f.ownedBy(w.OwnerTenantID, t) {
-		return uptime.Webhook{}, ErrNotFound
+	if err := f.enter("RotateSecret"); err != nil {
+		return uptime.Webhook{}, err
+	}
+	w, err := owned(f.webhooks, id, t, webhookOwner)
+	if err != nil {
+		return uptime.Webhook{}, err
 	}
 	w.PreviousSecret, w.PreviousSecretExpiresAt = w.Secret, f.now().Add(grace)
 	w.Secret, w.SecretPreview, w.UpdatedAt = secret, secret[len(secret)-4:], f.now()
@@ -99,25 +121,16 @@ func (f *fakeDB) ListAlertContacts(_ context.Context, t Tenant) ([]uptime.AlertC
 	if err := f.enter("ListAlertContacts"); err != nil {
 		return nil, err
 	}
-	var out []uptime.AlertContact
-	for _, c := range f.contacts {
-		if f.ownedBy(c.OwnerTenantID, t) {
-			c.Destination = nil
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	return ownedRows(f.contacts, t, contactOwner, noDestination), nil
 }
 
 func (f *fakeDB) GetAlertContact(_ context.Context, id int64, t Tenant) (uptime.AlertContact, error) {
-	f.mu.Lock()
 	defer f.mu.Unlock()
-	c, ok := f.contacts[id]
-	if !ok || !f.ownedBy(c.OwnerTenantID, t) {
-		return uptime.AlertContact{}, ErrNotFound
+	if err := f.enter("GetAlertContact"); err != nil {
+		return uptime.AlertContact{}, err
 	}
-	c.Destination = nil
-	return c, nil
+	c, err := owned(f.contacts, id, t, contactOwner)
+	return noDestination(c), err
 }
 
 func preview(d map[string]string) string {
@@ -128,20 +141,23 @@ func preview(d map[string]string) string {
 }
 
 func (f *fakeDB) CreateAlertContact(_ context.Context, c uptime.AlertContact, _ Tenant) (uptime.AlertContact, error) {
-	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.enter("CreateAlertContact"); err != nil {
+		return uptime.AlertContact{}, err
+	}
 	c.ID, c.CreatedAt, c.UpdatedAt, c.DestinationPreview = f.id(), f.now(), f.now(), preview(c.Destination)
 	f.contacts[c.ID] = c
-	c.Destination = nil
-	return c, nil
+	return noDestination(c), nil
 }
 
 func (f *fakeDB) UpdateAlertContact(_ context.Context, id int64, p AlertContactPatch, t Tenant) (uptime.AlertContact, error) {
-	f.mu.Lock()
 	defer f.mu.Unlock()
-	c, ok := f.contacts[id]
-	if !ok || !f.ownedBy(c.OwnerTenantID, t) {
-		return uptime.AlertContact{}, ErrNotFound
+	if err := f.enter("UpdateAlertContact"); err != nil {
+		return uptime.AlertContact{}, err
+	}
+	c, err := owned(f.contacts, id, t, contactOwner)
+	if err != nil {
+		return uptime.AlertContact{}, err
 	}
 	set(&c.Label, p.Label)
 	set(&c.Active, p.Active)
@@ -151,16 +167,16 @@ func (f *fakeDB) UpdateAlertContact(_ context.Context, id int64, p AlertContactP
 	set(&c.MaxPerHour, p.MaxPerHour)
 	c.DestinationPreview, c.UpdatedAt = preview(c.Destination), f.now()
 	f.contacts[id] = c
-	c.Destination = nil
-	return c, nil
+	return noDestination(c), nil
 }
 
 func (f *fakeDB) DeleteAlertContact(_ context.Context, id int64, t Tenant) error {
-	f.mu.Lock()
 	defer f.mu.Unlock()
-	c, ok := f.contacts[id]
-	if !ok || !f.ownedBy(c.OwnerTenantID, t) {
-		return ErrNotFound
+	if err := f.enter("DeleteAlertContact"); err != nil {
+		return err
+	}
+	if _, err := owned(f.contacts, id, t, contactOwner); err != nil {
+		return err
 	}
 	delete(f.contacts, id)
 	return nil

@@ -23,6 +23,7 @@ type fakeDB struct {
 	keys        map[string]uptime.APIKey // by hash
 	touched     map[int64]int
 	idem        map[string]IdempotencyRecord
+	storeLeft   time.Duration // the time left to the last Complete's context
 	audit       []AccessRecord
 	sites       map[int64]uptime.SiteConfig
 	tenants     map[Tenant]map[int64]bool
@@ -100,10 +101,13 @@ func (f *fakeDB) Claim(_ context.Context, rec IdempotencyRecord) (IdempotencyRec
 	return IdempotencyRecord{}, true, nil
 }
 
-func (f *fakeDB) Complete(_ context.Context, rec IdempotencyRecord) error {
+func (f *fakeDB) Complete(ctx context.Context, rec IdempotencyRecord) error {
 	defer f.mu.Unlock()
 	if err := f.enter("Complete"); err != nil {
 		return err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		f.storeLeft = time.Until(dl)
 	}
 	f.idem[idemScope(rec)] = rec
 	return nil
@@ -205,9 +209,6 @@ func (f *fakeDB) UpdateSite(_ context.Context, blogID int64, p SitePatch, t Tena
 	}
 	if p.ClearAlertCooldown {
 		s.AlertCooldownMin = nil
-	}
-	if p.TouchLastStatusTime {
-		s.LastStatusChange = f.now()
 	}
 	s.UpdatedAt = f.now()
 	f.sites[blogID] = s

@@ -2,8 +2,6 @@ package api
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -60,11 +58,6 @@ type harness struct {
 	reg   *prometheus.Registry
 }
 
-func hashOf(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
 // newHarness builds a server; edit may change its options.
 func newHarness(t testing.TB, edit ...func(*Opts)) *harness {
 	t.Helper()
@@ -96,7 +89,7 @@ func newHarness(t testing.TB, edit ...func(*Opts)) *harness {
 }
 
 func (h *harness) addKey(token string, k uptime.APIKey) {
-	k.Hash = hashOf(token)
+	k.Hash = uptime.HashAPIToken(token)
 	if k.CreatedAt.IsZero() {
 		k.CreatedAt = t0.Add(-24 * time.Hour)
 	}

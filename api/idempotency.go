@@ -23,7 +23,7 @@ const (
 
 // replayedHeaders are the response headers a record keeps; X-Request-ID and
 // the rate-limit headers are the replaying request's own.
-func replayedHeaders() []string { return []string{"Content-Type", "Location"} }
+func replayedHeaders() []string { return []string{"Content-Type"} }
 
 func (s *Server) idempotency(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -64,18 +64,16 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 }
 
 // runClaimed runs the request and completes its record, or releases it on
-// a 5xx (or a panic) so the client may retry.
+// a 5xx (or a panic) so the client may retry. The store calls get their own
+// timeout from when they start: the request may have run long (a
+// trigger-now waits for a check) and its client may be gone.
 func (s *Server) runClaimed(w http.ResponseWriter, r *http.Request, next http.Handler, rec IdempotencyRecord) {
 	out := &recorder{ResponseWriter: w, tee: &bytes.Buffer{}}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), storeTimeout)
-	defer cancel()
+	reqCtx := r.Context()
 	completed := false
 	defer func() {
 		if !completed {
-			if err := s.opts.Idempotency.Release(ctx, rec); err != nil {
-				s.log.Warn("api idempotency record not released", "component", "api",
-					"request_id", callOf(r).requestID, "err", err)
-			}
+			s.release(reqCtx, callOf(r).requestID, rec)
 		}
 	}()
 	next.ServeHTTP(out, r)
@@ -88,12 +86,23 @@ func (s *Server) runClaimed(w http.ResponseWriter, r *http.Request, next http.Ha
 			rec.Header[name] = v
 		}
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(reqCtx), storeTimeout)
+	defer cancel()
 	if err := s.opts.Idempotency.Complete(ctx, rec); err != nil {
 		s.log.Warn("api idempotency record not completed", "component", "api",
 			"request_id", callOf(r).requestID, "err", err)
 		return // released by the deferred call: a retry runs again rather than waiting 24 h
 	}
 	completed = true
+}
+
+// release deletes a claim whose request failed, so the client may retry.
+func (s *Server) release(ctx context.Context, requestID string, rec IdempotencyRecord) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	if err := s.opts.Idempotency.Release(ctx, rec); err != nil {
+		s.log.Warn("api idempotency record not released", "component", "api", "request_id", requestID, "err", err)
+	}
 }
 
 // replay writes a stored response.

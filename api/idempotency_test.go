@@ -77,12 +77,13 @@ func TestIdempotencyKeyValidationAndExpiry(t *testing.T) {
 	}
 	resume.header = idem("r1")
 	must(t, h.do(resume), 200)
+	h.clock.Advance(24*time.Hour - time.Millisecond)
 	if r := h.do(resume); r.header.Get("Idempotency-Replayed") != "true" {
-		t.Error("no replay within 24 h")
+		t.Error("no replay a millisecond before 24 h")
 	}
-	h.clock.Advance(24 * time.Hour)
+	h.clock.Advance(time.Millisecond)
 	if r := h.do(resume); r.header.Get("Idempotency-Replayed") != "" {
-		t.Error("replayed after 24 h")
+		t.Error("replayed at 24 h")
 	}
 }
 
@@ -108,6 +109,25 @@ func TestIdempotencyInProgress(t *testing.T) {
 	}
 }
 
+// TestIdempotencySlowRequestIsCompleted: the response of a request that ran
+// long is stored with a store timeout of its own, not what is left of one
+// started with the request.
+func TestIdempotencySlowRequestIsCompleted(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.seedSite(1)
+	const slow = 400 * time.Millisecond // the request's own run time, not a wait for anything
+	h.coord.block, h.coord.entered = make(chan struct{}), make(chan struct{})
+	time.AfterFunc(slow, func() { close(h.coord.block) })
+	must(t, h.do(req{method: http.MethodPost, path: "/api/v1/sites/1/pause", token: tokWrite, header: idem("slow")}), 200)
+	h.db.mu.Lock()
+	left := h.db.storeLeft
+	h.db.mu.Unlock()
+	if left < storeTimeout-slow/2 {
+		t.Errorf("Complete had %v left of its %v timeout after a %v request", left, storeTimeout, slow)
+	}
+}
+
 // TestIdempotency5xxIsReleased: a failed request may be retried and runs
 // again.
 func TestIdempotency5xxIsReleased(t *testing.T) {
@@ -124,5 +144,14 @@ func TestIdempotency5xxIsReleased(t *testing.T) {
 	}
 	if len(h.db.idem) != 1 {
 		t.Errorf("records = %d", len(h.db.idem))
+	}
+	// A response that could not be stored is released too: the retry runs
+	// again rather than waiting on an in-flight claim.
+	resume := req{method: http.MethodPost, path: "/api/v1/sites/1/resume", token: tokWrite, header: idem("unstored")}
+	h.db.failOn("Complete", errBoom)
+	must(t, h.do(resume), 200)
+	h.db.failOn("Complete", nil)
+	if r := must(t, h.do(resume), 200); r.header.Get("Idempotency-Replayed") != "" {
+		t.Error("an unstored response was replayed")
 	}
 }

@@ -22,7 +22,6 @@ import (
 type call struct {
 	requestID string
 	start     time.Time // wall clock, for durations only
-	pattern   string    // the route pattern, "" until routed
 	key       uptime.APIKey
 	authed    bool
 	tenant    Tenant
@@ -96,9 +95,18 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
+// routePattern is the request's route pattern (/api/v1/sites/{site_id}),
+// "" before routing or for no route.
+func routePattern(r *http.Request) string {
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		return rc.RoutePattern()
+	}
+	return ""
+}
+
 // count records the request's metrics (deferred).
 func (s *Server) count(r *http.Request, rec *recorder, start time.Time) {
-	route := chi.RouteContext(r.Context()).RoutePattern()
+	route := routePattern(r)
 	if route == "" {
 		route = "unmatched"
 	}
@@ -135,10 +143,9 @@ func (s *Server) audit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &recorder{ResponseWriter: w}
 		c := callOf(r)
-		c.pattern = chi.RouteContext(r.Context()).RoutePattern()
 		next.ServeHTTP(rec, r)
 		row := AccessRecord{
-			Consumer: "unknown", Method: r.Method, Path: r.URL.Path, Route: c.pattern,
+			Consumer: "unknown", Method: r.Method, Path: r.URL.Path, Route: routePattern(r),
 			Status: rec.code(), RequestID: c.requestID, Duration: time.Since(c.start),
 			Remote: r.RemoteAddr, Note: c.note, Tenant: c.tenant,
 		}

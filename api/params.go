@@ -1,10 +1,13 @@
 package api
 
 import (
+	"cmp"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +66,22 @@ func pathID(r *http.Request, name string) (int64, error) {
 		return 0, fieldErr(ErrorCode("invalid_"+name), name, "must be a positive integer, got %q", v)
 	}
 	return id, nil
+}
+
+// visible reads the row named by the path parameter param as the caller's
+// tenant sees it: get's ErrNotFound is notFound.
+func visible[T any](r *http.Request, param string, notFound ErrorCode,
+	get func(ctx context.Context, id int64, t Tenant) (T, error)) (T, error) {
+	var zero T
+	id, err := pathID(r, param)
+	if err != nil {
+		return zero, err
+	}
+	v, err := get(r.Context(), id, callOf(r).tenant)
+	if err != nil {
+		return zero, storeErr(err, notFound)
+	}
+	return v, nil
 }
 
 // queryBool parses true/1/false/0; nil when absent.
@@ -187,4 +206,13 @@ func paginate[T, W any](rows []T, p pageReq, list string, idOf func(T) int64, wi
 		out.Page.Next = nextCursor(list, idOf(rows[len(rows)-1]), more)
 	}
 	return out
+}
+
+// pageOf pages an unpaginated store list in memory, in id order (webhooks
+// and alert contacts are few; the cursor is the same opaque kind).
+func pageOf[T, W any](rows []T, p pageReq, list string, idOf func(T) int64, wire func(T) W) List[W] {
+	slices.SortFunc(rows, func(a, b T) int { return cmp.Compare(idOf(a), idOf(b)) })
+	start, _ := slices.BinarySearchFunc(rows, p.after+1, func(row T, id int64) int { return cmp.Compare(idOf(row), id) })
+	rows = rows[start:]
+	return paginate(rows[:min(len(rows), p.limit+1)], p, list, idOf, wire)
 }

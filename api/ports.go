@@ -102,23 +102,23 @@ type SiteQuery struct {
 	Tenant      Tenant
 }
 
-// SitePatch is a partial site update: nil fields are left unchanged.
-// Clearing a nullable field is an explicit Clear* flag.
+// SitePatch is a partial site update: nil fields are left unchanged. A
+// nullable column is cleared by its empty value as noted, the alert
+// cooldown (where 0 is a value) by ClearAlertCooldown.
 type SitePatch struct {
-	URL                 *string
-	Active              *bool
-	Bucket              *int
-	CheckIntervalMin    *int
-	Keyword             *string // "" clears
-	ForbiddenKeywords   *[]string
-	Headers             *map[string]string // empty clears
-	TimeoutSec          *int               // 0 clears (NET_COMMS_TIMEOUT)
-	RedirectPolicy      *uptime.RedirectPolicy
-	MaintenanceStart    *time.Time // zero time clears
-	MaintenanceEnd      *time.Time // zero time clears
-	AlertCooldownMin    *int
-	ClearAlertCooldown  bool
-	TouchLastStatusTime bool // pause/resume set last_status_change = now
+	URL                *string
+	Active             *bool
+	Bucket             *int
+	CheckIntervalMin   *int
+	Keyword            *string // "" clears
+	ForbiddenKeywords  *[]string
+	Headers            *map[string]string // empty clears
+	TimeoutSec         *int               // 0 clears (NET_COMMS_TIMEOUT)
+	RedirectPolicy     *uptime.RedirectPolicy
+	MaintenanceStart   *time.Time // zero time clears
+	MaintenanceEnd     *time.Time // zero time clears
+	AlertCooldownMin   *int
+	ClearAlertCooldown bool
 }
 
 // SiteStore reads and writes site configuration rows.
@@ -134,19 +134,18 @@ type SiteStore interface {
 
 // EventQuery selects a page of one site's events, newest first.
 type EventQuery struct {
-	BlogID        int64
-	BeforeID      int64 // cursor: id < BeforeID (0: from the newest)
-	Limit         int
-	States        []uptime.State
-	CheckTypes    []string
-	StartedAtGTE  time.Time
-	StartedAtLT   time.Time
-	Active        *bool // open (true) or closed (false) only
-	TransitionsOf bool  // also count transitions per event
+	BlogID       int64
+	BeforeID     int64 // cursor: id < BeforeID (0: from the newest)
+	Limit        int
+	States       []uptime.State
+	CheckTypes   []string
+	StartedAtGTE time.Time
+	StartedAtLT  time.Time
+	Active       *bool // open (true) or closed (false) only
 }
 
 // EventStore reads incident state; the API never writes it.
-type EventStore interface { //nolint:interfacebloat // the read side of one table pair, one adapter
+type EventStore interface {
 	// OpenEvents returns every open event of blogIDs (any check type).
 	OpenEvents(ctx context.Context, blogIDs []int64) ([]uptime.Event, error)
 	ListEvents(ctx context.Context, q EventQuery) ([]uptime.Event, error)
@@ -156,15 +155,16 @@ type EventStore interface { //nolint:interfacebloat // the read side of one tabl
 	// ListTransitions returns an event's transitions with id > afterID in id
 	// order, at most limit (limit <= 0: all).
 	ListTransitions(ctx context.Context, eventID, afterID int64, limit int) ([]uptime.Transition, error)
-	// EventsOverlapping returns blogID's events that were open at any time
-	// in [from, to).
-	EventsOverlapping(ctx context.Context, blogID int64, from, to time.Time) ([]uptime.Event, error)
 }
 
-// StatsStore reads check roll-ups.
+// StatsStore reads what the statistics routes compute from: a window's
+// hourly check roll-ups and events.
 type StatsStore interface {
 	// Rollups returns blogID's hourly roll-ups with hour in [from, to).
 	Rollups(ctx context.Context, blogID int64, from, to time.Time) ([]uptime.HourlyRollup, error)
+	// EventsOverlapping returns blogID's events that were open at any time
+	// in [from, to).
+	EventsOverlapping(ctx context.Context, blogID int64, from, to time.Time) ([]uptime.Event, error)
 }
 
 // WebhookPatch is a partial webhook update; nil leaves a field unchanged and
@@ -179,7 +179,7 @@ type WebhookPatch struct {
 
 // WebhookStore manages jetmon_webhooks rows. Rows it returns carry no
 // Secret except from Create and RotateSecret.
-type WebhookStore interface { //nolint:interfacebloat // CRUD plus rotation of one table, one adapter
+type WebhookStore interface { //nolint:interfacebloat // one table's CRUD and its secret rotation: one consumer, one adapter
 	ListWebhooks(ctx context.Context, t Tenant) ([]uptime.Webhook, error)
 	GetWebhook(ctx context.Context, id int64, t Tenant) (uptime.Webhook, error)
 	CreateWebhook(ctx context.Context, w uptime.Webhook, t Tenant) (uptime.Webhook, error)
@@ -274,17 +274,18 @@ type Coordinator interface {
 
 // MeshView is the mesh summary of GET /api/v1/mesh.
 type MeshView struct {
-	LeaderNodeID   string // "" without a leader
-	LeaderRegion   string
-	Epoch          uint64
-	ProbersRegions map[string]int // live probers by region
-	Verifliers     map[string]int // live verifliers by region
-	Unassigned     []uptime.BucketRange
-	ResultsBacklog uint64
-	Errors         []string // parts of the mesh that could not be read
+	LeaderNodeID       string // "" without a leader
+	LeaderRegion       string
+	Epoch              uint64 // the leader's fencing epoch (jetmon_coordinator_lease)
+	ProbersByRegion    map[string]int
+	VerifliersByRegion map[string]int
+	Unassigned         []uptime.BucketRange // rollout buckets no live prober owns
+	ResultsBacklog     uint64               // results the coordinator has not consumed
+	Errors             []string             // parts of the mesh that could not be read
 }
 
-// Mesh reads the mesh's state from NATS.
+// Mesh reads the mesh's state from NATS. An error means none of it could
+// be read (503 nats_unavailable); a part that failed is in MeshView.Errors.
 type Mesh interface {
 	MeshView(ctx context.Context) (MeshView, error)
 }

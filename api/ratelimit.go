@@ -15,10 +15,8 @@ import (
 // Rate limiting: one token bucket per key id in this process, capacity
 // rate_limit_per_minute, refilled continuously over a minute.
 const (
-	idleBucket       = 10 * time.Minute // buckets unused this long are dropped
-	sweepEvery       = time.Minute
-	defaultReadRate  = 60 // per minute, for a key without a limit
-	defaultWriteRate = 30
+	idleBucket = 10 * time.Minute // buckets unused this long are dropped
+	sweepEvery = time.Minute
 )
 
 type bucket struct {
@@ -48,10 +46,7 @@ func perMinute(k uptime.APIKey) int {
 	if k.RateLimitPerMinute > 0 {
 		return k.RateLimitPerMinute
 	}
-	if k.Scope == uptime.ScopeWrite {
-		return defaultWriteRate
-	}
-	return defaultReadRate
+	return k.Scope.DefaultRateLimit()
 }
 
 // take spends one token of k's bucket at now.

@@ -15,13 +15,7 @@ func (s *Server) pauseSite(r *http.Request, _ *NoBody) (SiteDetail, error) {
 	if _, err := s.opts.Coordinator.PauseSite(r.Context(), site.BlogID, callOf(r).key.Consumer); err != nil {
 		return SiteDetail{}, coordErr(err, codeSiteNotFound)
 	}
-	p := SitePatch{Active: ptr(false), TouchLastStatusTime: true}
-	site, err = s.opts.Sites.UpdateSite(r.Context(), site.BlogID, p, callOf(r).tenant)
-	if err != nil {
-		return SiteDetail{}, storeErr(err, codeSiteNotFound)
-	}
-	s.syncSites(r)
-	return s.detailOf(r.Context(), site)
+	return s.writeSite(r, site.BlogID, SitePatch{Active: ptr(false)})
 }
 
 // resumeSite is POST /sites/{site_id}/resume: monitor_active is set again
@@ -31,13 +25,7 @@ func (s *Server) resumeSite(r *http.Request, _ *NoBody) (SiteDetail, error) {
 	if err != nil {
 		return SiteDetail{}, err
 	}
-	p := SitePatch{Active: ptr(true), TouchLastStatusTime: true}
-	site, err = s.opts.Sites.UpdateSite(r.Context(), site.BlogID, p, callOf(r).tenant)
-	if err != nil {
-		return SiteDetail{}, storeErr(err, codeSiteNotFound)
-	}
-	s.syncSites(r)
-	return s.detailOf(r.Context(), site)
+	return s.writeSite(r, site.BlogID, SitePatch{Active: ptr(true)})
 }
 
 // deleteSite is DELETE /sites/{site_id}: a soft delete (monitor_active 0,
@@ -52,7 +40,7 @@ func (s *Server) deleteSite(r *http.Request, _ *NoBody) (NoContent, error) {
 		return NoContent{}, coordErr(err, codeSiteNotFound)
 	}
 	if site.Active {
-		p := SitePatch{Active: ptr(false), TouchLastStatusTime: true}
+		p := SitePatch{Active: ptr(false)}
 		if _, err := s.opts.Sites.UpdateSite(r.Context(), site.BlogID, p, callOf(r).tenant); err != nil {
 			return NoContent{}, storeErr(err, codeSiteNotFound)
 		}

@@ -13,13 +13,20 @@ import (
 const maxQueryLen = 255
 
 func (s *Server) siteListParams() []param {
-	return append(s.pageParams(s.opts.Limits.DefaultPageSize),
-		param{name: "state", kind: kindString, doc: "only sites in this derived state (applied after derivation: a page may be short)", enum: stateNames()},
-		param{name: "state__in", kind: kindCSV, doc: "comma-separated states; not with state", enum: stateNames()},
-		param{name: "severity__gte", kind: kindInt, doc: "only sites whose derived severity is at least this (0-255)"},
-		param{name: "monitor_active", kind: kindBool, doc: "true or false (1 or 0)"},
-		param{name: "q", kind: kindString, doc: "only sites whose monitor_url contains this text"},
-	)
+	return slices.Concat(s.pageParams(s.opts.Limits.DefaultPageSize),
+		stateParams("only sites in this derived state (applied after derivation: a page may be short)"), []param{
+			{name: "severity__gte", kind: kindInt, doc: "only sites whose derived severity is at least this (0-255)"},
+			{name: "monitor_active", kind: kindBool, doc: "true or false (1 or 0)"},
+			{name: "q", kind: kindString, doc: "only sites whose monitor_url contains this text"},
+		})
+}
+
+// stateParams are the state / state__in filters of a list.
+func stateParams(doc string) []param {
+	return []param{
+		{name: "state", kind: kindString, doc: doc, enum: stateNames()},
+		{name: "state__in", kind: kindCSV, doc: "comma-separated states; not with state", enum: stateNames()},
+	}
 }
 
 // siteFilter is the post-derivation part of a list request.
@@ -112,15 +119,7 @@ func (s *Server) listSites(r *http.Request, _ *NoBody) (List[Site], error) {
 
 // visibleSite reads the path's site as the caller's tenant sees it.
 func (s *Server) visibleSite(r *http.Request) (uptime.SiteConfig, error) {
-	id, err := pathID(r, "site_id")
-	if err != nil {
-		return uptime.SiteConfig{}, err
-	}
-	site, err := s.opts.Sites.GetSite(r.Context(), id, callOf(r).tenant)
-	if err != nil {
-		return uptime.SiteConfig{}, storeErr(err, codeSiteNotFound)
-	}
-	return site, nil
+	return visible(r, "site_id", codeSiteNotFound, s.opts.Sites.GetSite)
 }
 
 // getSite is GET /sites/{site_id}.
@@ -163,7 +162,7 @@ func (s *Server) createSite(r *http.Request, in *CreateSiteRequest) (SiteDetail,
 // active site pauses it: the coordinator closes its open events first, and
 // without a leader nothing changes (503).
 func (s *Server) updateSite(r *http.Request, in *UpdateSiteRequest) (SiteDetail, error) {
-	id, err := pathID(r, "site_id")
+	site, err := s.visibleSite(r)
 	if err != nil {
 		return SiteDetail{}, err
 	}
@@ -171,29 +170,26 @@ func (s *Server) updateSite(r *http.Request, in *UpdateSiteRequest) (SiteDetail,
 	if err != nil {
 		return SiteDetail{}, err
 	}
-	site, err := s.visibleSite(r)
-	if err != nil || emptyPatch(p) {
-		return s.detailOrErr(r.Context(), site, err)
+	if emptyPatch(p) {
+		return s.detailOf(r.Context(), site)
 	}
 	if p.Active != nil && !*p.Active && site.Active {
-		if _, err := s.opts.Coordinator.PauseSite(r.Context(), id, callOf(r).key.Consumer); err != nil {
+		if _, err := s.opts.Coordinator.PauseSite(r.Context(), site.BlogID, callOf(r).key.Consumer); err != nil {
 			return SiteDetail{}, coordErr(err, codeSiteNotFound)
 		}
-		p.TouchLastStatusTime = true
 	}
-	site, err = s.opts.Sites.UpdateSite(r.Context(), id, p, callOf(r).tenant)
+	return s.writeSite(r, site.BlogID, p)
+}
+
+// writeSite applies p to the site, asks the coordinator to mirror the row
+// now, and answers the site as it is after the write.
+func (s *Server) writeSite(r *http.Request, blogID int64, p SitePatch) (SiteDetail, error) {
+	site, err := s.opts.Sites.UpdateSite(r.Context(), blogID, p, callOf(r).tenant)
 	if err != nil {
 		return SiteDetail{}, storeErr(err, codeSiteNotFound)
 	}
 	s.syncSites(r)
 	return s.detailOf(r.Context(), site)
-}
-
-func (s *Server) detailOrErr(ctx context.Context, site uptime.SiteConfig, err error) (SiteDetail, error) {
-	if err != nil {
-		return SiteDetail{}, err
-	}
-	return s.detailOf(ctx, site)
 }
 
 // syncSites asks the coordinator to mirror changed rows now. Best effort:

@@ -78,7 +78,7 @@ func (s *Server) getSiteUptime(r *http.Request, _ *NoBody) (UptimeResponse, erro
 	if err != nil {
 		return UptimeResponse{}, err
 	}
-	events, err := s.opts.Events.EventsOverlapping(r.Context(), site.BlogID, w.From, w.To)
+	events, err := s.opts.Stats.EventsOverlapping(r.Context(), site.BlogID, w.From, w.To)
 	if err != nil {
 		return UptimeResponse{}, storeErr(err, "")
 	}

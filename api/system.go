@@ -64,7 +64,7 @@ func (s *Server) me(r *http.Request, _ *NoBody) (MeResponse, error) {
 // MeshResponse is the mesh's state as NATS shows it.
 type MeshResponse struct {
 	Leader             *MeshLeader    `json:"leader" doc:"null without a leader"`
-	Epoch              uint64         `json:"epoch" doc:"the assignment epoch"`
+	Epoch              uint64         `json:"epoch" doc:"the leader's epoch, stamped on assignments and commands; 0 without a leader"`
 	ProbersByRegion    map[string]int `json:"probers_by_region"`
 	VerifliersByRegion map[string]int `json:"verifliers_by_region"`
 	UnassignedBuckets  []BucketRange  `json:"unassigned_buckets" doc:"rollout buckets no live prober owns"`
@@ -90,8 +90,8 @@ func (s *Server) mesh(r *http.Request, _ *NoBody) (MeshResponse, error) {
 	if err != nil {
 		return MeshResponse{}, &apiError{code: codeNATSUnavailable, msg: "the mesh state could not be read", cause: err}
 	}
-	out := MeshResponse{Epoch: v.Epoch, ProbersByRegion: cloneCounts(v.ProbersRegions),
-		VerifliersByRegion: cloneCounts(v.Verifliers), UnassignedBuckets: make([]BucketRange, 0, len(v.Unassigned)),
+	out := MeshResponse{Epoch: v.Epoch, ProbersByRegion: cloneCounts(v.ProbersByRegion),
+		VerifliersByRegion: cloneCounts(v.VerifliersByRegion), UnassignedBuckets: make([]BucketRange, 0, len(v.Unassigned)),
 		ResultsBacklog: v.ResultsBacklog, Errors: nonNil(slices.Clone(v.Errors))}
 	if v.LeaderNodeID != "" {
 		out.Leader = &MeshLeader{NodeID: v.LeaderNodeID, Region: v.LeaderRegion}

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"cmp"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/jetmon-mesh/jetmon/uptime"
@@ -12,15 +10,6 @@ import (
 func graceParams() []param {
 	return []param{{name: "grace", kind: kindString,
 		doc: "how long the old secret keeps signing deliveries beside the new one, a Go duration up to 168h (default 24h; 0: invalid at once)"}}
-}
-
-// pageOf pages an unpaginated store list in memory, in id order (webhooks
-// and alert contacts are few; the cursor is the same opaque kind).
-func pageOf[T, W any](rows []T, p pageReq, list string, idOf func(T) int64, wire func(T) W) List[W] {
-	slices.SortFunc(rows, func(a, b T) int { return cmp.Compare(idOf(a), idOf(b)) })
-	start, _ := slices.BinarySearchFunc(rows, p.after+1, func(row T, id int64) int { return cmp.Compare(idOf(row), id) })
-	rows = rows[start:]
-	return paginate(rows[:min(len(rows), p.limit+1)], p, list, idOf, wire)
 }
 
 func webhookID(w uptime.Webhook) int64 { return w.ID }
@@ -41,15 +30,7 @@ func (s *Server) listWebhooks(r *http.Request, _ *NoBody) (List[Webhook], error)
 
 // visibleWebhook reads the path's webhook as the caller's tenant sees it.
 func (s *Server) visibleWebhook(r *http.Request) (uptime.Webhook, error) {
-	id, err := pathID(r, "webhook_id")
-	if err != nil {
-		return uptime.Webhook{}, err
-	}
-	w, err := s.opts.Webhooks.GetWebhook(r.Context(), id, callOf(r).tenant)
-	if err != nil {
-		return uptime.Webhook{}, storeErr(err, codeWebhookNotFound)
-	}
-	return w, nil
+	return visible(r, "webhook_id", codeWebhookNotFound, s.opts.Webhooks.GetWebhook)
 }
 
 // getWebhook is GET /webhooks/{webhook_id}.

@@ -44,8 +44,8 @@ func seedWire(h *harness) {
 	h.db.rollups = []uptime.HourlyRollup{{BlogID: 1, Hour: t0.Add(-time.Hour), Checks: 12, RTTSamples: 12, SumRTTMs: 1200,
 		MinRTTMs: ptr(int64(80)), MaxRTTMs: ptr(int64(150)), SumDNSMs: 120, SumTCPMs: 240, SumTLSMs: 360, SumTTFBMs: 480}}
 	h.db.mu.Unlock()
-	h.mesh.view = MeshView{LeaderNodeID: "coord-1", LeaderRegion: "eu", Epoch: 7, ProbersRegions: map[string]int{"eu": 2, "us": 1},
-		Verifliers: map[string]int{"us": 2}, Unassigned: []uptime.BucketRange{{Min: 900, Max: 999}}, ResultsBacklog: 3}
+	h.mesh.view = MeshView{LeaderNodeID: "coord-1", LeaderRegion: "eu", Epoch: 7, ProbersByRegion: map[string]int{"eu": 2, "us": 1},
+		VerifliersByRegion: map[string]int{"us": 2}, Unassigned: []uptime.BucketRange{{Min: 900, Max: 999}}, ResultsBacklog: 3}
 }
 
 func wireScenario() []wireStep {

@@ -1,6 +1,8 @@
 package uptime
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
 )
@@ -33,6 +35,15 @@ func (s Scope) rank() int {
 // Allows reports whether a key of scope s may call a route needing need.
 func (s Scope) Allows(need Scope) bool { return s.rank() > 0 && s.rank() >= need.rank() }
 
+// DefaultRateLimit is the requests per minute of a key of scope s created
+// without a limit (Jetmon v2's defaults): write 30, read and admin 60.
+func (s Scope) DefaultRateLimit() int {
+	if s == ScopeWrite {
+		return 30
+	}
+	return 60
+}
+
 // ParseScope accepts read, write and admin.
 func ParseScope(v string) (Scope, error) {
 	if s := Scope(v); s.rank() > 0 {
@@ -41,8 +52,19 @@ func ParseScope(v string) (Scope, error) {
 	return "", fmt.Errorf("scope %q: must be read, write or admin", v)
 }
 
+// APITokenPrefix starts every API token.
+const APITokenPrefix = "jm_"
+
+// HashAPIToken is what jetmon_api_keys.key_hash stores for a token and what
+// the API looks a bearer token up by: the lower-case hex SHA-256 of the
+// whole token, prefix included.
+func HashAPIToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
 // APIKey is one jetmon_api_keys row. The raw token ("jm_...") is never
-// stored: Hash is the hex SHA-256 of it.
+// stored: Hash is HashAPIToken of it.
 type APIKey struct {
 	ID                 int64
 	Hash               string

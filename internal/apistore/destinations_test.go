@@ -19,11 +19,11 @@ func TestWebhooks(t *testing.T) {
 	ctx := t.Context()
 	hook, err := w.store.CreateWebhook(ctx, uptime.Webhook{URL: "https://hooks.example/a", Active: true,
 		Events: []string{uptime.EventOpened}, SiteIDs: []int64{1, 2}, States: []uptime.State{uptime.StateDown},
-		CreatedBy: "gw"}, "tenant-a")
+		CreatedBy: "gw", Secret: "whsec_first"}, "tenant-a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(hook.Secret, "whsec_") || hook.SecretPreview != hook.Secret[len(hook.Secret)-4:] ||
+	if hook.Secret != "whsec_first" || hook.SecretPreview != "irst" ||
 		hook.OwnerTenantID != "tenant-a" || !reflect.DeepEqual(hook.SiteIDs, []int64{1, 2}) {
 		t.Fatalf("created %+v", hook)
 	}
@@ -70,19 +70,28 @@ func TestWebhooks(t *testing.T) {
 		t.Fatalf("update by another tenant: %v", err)
 	}
 
-	rot, err := w.store.RotateSecret(ctx, hook.ID, "", 10*time.Minute, "tenant-a")
-	if err != nil || rot.Secret == hook.Secret || !rot.PreviousSecretExpiresAt.Equal(t0.Add(10*time.Minute)) {
+	rot, err := w.store.RotateSecret(ctx, hook.ID, "whsec_second", 10*time.Minute, "tenant-a")
+	if err != nil || rot.Secret != "whsec_second" || !rot.PreviousSecretExpiresAt.Equal(t0.Add(10*time.Minute)) {
 		t.Fatalf("rotate with grace: %+v, %v", rot, err)
 	}
-	w.wantSecrets(t, hook.ID, rot.Secret, hook.Secret, t0.Add(10*time.Minute))
+	w.wantSecrets(t, hook.ID, "whsec_second", "whsec_first", t0.Add(10*time.Minute))
 	rot2, err := w.store.RotateSecret(ctx, hook.ID, "whsec_third", 0, "")
 	if err != nil || rot2.Secret != "whsec_third" || !rot2.PreviousSecretExpiresAt.IsZero() || rot2.SecretPreview != "hird" {
 		t.Fatalf("rotate without grace: %+v, %v", rot2, err)
 	}
 	w.wantSecrets(t, hook.ID, "whsec_third", "", time.Time{})
-	if _, err := w.store.RotateSecret(ctx, hook.ID, "", 0, "tenant-b"); !errors.Is(err, api.ErrNotFound) {
+	if _, err := w.store.RotateSecret(ctx, hook.ID, "whsec_fourth", 0, "tenant-b"); !errors.Is(err, api.ErrNotFound) {
 		t.Fatalf("rotate by another tenant: %v", err)
 	}
+	for _, secret := range []string{"", "whsec_with space", strings.Repeat("s", 81)} {
+		if _, err := w.store.RotateSecret(ctx, hook.ID, secret, 0, ""); err == nil || !strings.Contains(err.Error(), "secret: 1 to 80") {
+			t.Fatalf("rotate to secret %q: %v", secret, err)
+		}
+		if _, err := w.store.CreateWebhook(ctx, uptime.Webhook{URL: "https://hooks.example/c", Secret: secret}, ""); err == nil {
+			t.Fatalf("create with secret %q succeeded", secret)
+		}
+	}
+	w.wantSecrets(t, hook.ID, "whsec_third", "", time.Time{})
 
 	if err := w.store.DeleteWebhook(ctx, hook.ID, "tenant-b"); !errors.Is(err, api.ErrNotFound) {
 		t.Fatalf("delete by another tenant: %v", err)
@@ -277,7 +286,7 @@ func TestDestinationUpdates(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	ctx := t.Context()
-	hook, err := w.store.CreateWebhook(ctx, uptime.Webhook{URL: "https://hooks.example/u", Active: true}, "tenant-a")
+	hook, err := w.store.CreateWebhook(ctx, uptime.Webhook{URL: "https://hooks.example/u", Active: true, Secret: "whsec_u"}, "tenant-a")
 	if err != nil {
 		t.Fatal(err)
 	}

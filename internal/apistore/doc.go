@@ -13,12 +13,12 @@
 // jetmon_event_transitions are read only, and so are the columns of
 // jetpack_monitor_sites the coordinator owns (site_status and
 // last_status_change — the legacy projection —, last_checked_at,
-// ssl_expiry_date, last_alert_sent_at). In particular
-// api.SitePatch.TouchLastStatusTime is not honoured: last_status_change says
-// when site_status last changed, and only the coordinator changes that (a
-// pause closes the site's events through the coordinator, whose transaction
-// moves the projection). docs/mysql-grants.md lists the grants that make
-// this a database rule too; the package's tests run every write with them.
+// ssl_expiry_date, last_alert_sent_at). Not even a pause sets
+// last_status_change: it says when site_status last changed, and only the
+// coordinator changes that (a pause closes the site's events through the
+// coordinator, whose transaction moves the projection). docs/mysql-grants.md
+// lists the grants that make this a database rule too; the package's tests
+// run every write with them.
 //
 // # Rows and blogs
 //

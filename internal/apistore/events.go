@@ -81,7 +81,7 @@ func (s *Store) OpenEvents(ctx context.Context, blogIDs []int64) ([]uptime.Event
 }
 
 // ListEvents returns a page of one site's events, newest (highest id)
-// first. q.TransitionsOf is not used: TransitionCounts counts them.
+// first.
 func (s *Store) ListEvents(ctx context.Context, q api.EventQuery) ([]uptime.Event, error) {
 	if q.Limit <= 0 || q.Limit > maxEventPage {
 		return nil, fmt.Errorf("list events: limit %d must be 1 to %d", q.Limit, maxEventPage)

@@ -33,6 +33,15 @@ func TestIdempotencyLifecycle(t *testing.T) {
 	if _, claimed, err := w.store.Claim(ctx, other); err != nil || !claimed {
 		t.Fatalf("claim on another path: claimed %v, %v", claimed, err)
 	}
+	for _, scope := range []api.IdempotencyRecord{
+		{KeyID: 8, Method: rec.Method, Path: rec.Path}, // another API key
+		{KeyID: rec.KeyID, Method: "PUT", Path: rec.Path},
+	} {
+		scope.Key, scope.RequestHash, scope.ExpiresAt = rec.Key, rec.RequestHash, rec.ExpiresAt
+		if _, claimed, err := w.store.Claim(ctx, scope); err != nil || !claimed {
+			t.Fatalf("claim of key id %d, method %s: claimed %v, %v; want a scope of its own", scope.KeyID, scope.Method, claimed, err)
+		}
+	}
 	wrong := rec
 	wrong.RequestHash, wrong.Status = "h2", 200
 	if err := w.store.Complete(ctx, wrong); !errors.Is(err, api.ErrNotFound) {

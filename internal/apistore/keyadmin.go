@@ -31,20 +31,12 @@ const (
 	defaultCreator  = "cli"
 )
 
-// DefaultRateLimit is a scope's requests per minute when a key is created
-// with rate limit 0 (Jetmon v2's defaults).
-func DefaultRateLimit(s uptime.Scope) int {
-	if s == uptime.ScopeWrite {
-		return 30
-	}
-	return 60
-}
-
 // NewKey describes a key to create.
 type NewKey struct {
 	Consumer string // required: who calls with it; "gateway" may send tenant headers
 	Scope    uptime.Scope
-	// RateLimitPerMinute is the key's bucket; 0 takes DefaultRateLimit.
+	// RateLimitPerMinute is the key's bucket; 0 takes the scope's
+	// uptime.Scope.DefaultRateLimit.
 	RateLimitPerMinute int
 	TTL                time.Duration // 0: never expires
 	CreatedBy          string        // default "cli"
@@ -68,7 +60,7 @@ func (nk NewKey) validate() (NewKey, error) {
 		return nk, fmt.Errorf("ttl %v: must be >= 0 (0: never expires)", nk.TTL)
 	}
 	if nk.RateLimitPerMinute == 0 {
-		nk.RateLimitPerMinute = DefaultRateLimit(nk.Scope)
+		nk.RateLimitPerMinute = nk.Scope.DefaultRateLimit()
 	}
 	if nk.CreatedBy == "" {
 		nk.CreatedBy = defaultCreator
@@ -123,7 +115,7 @@ func insertKey(ctx context.Context, q querier, nk NewKey, expires time.Time) (up
 	}
 	res, err := q.ExecContext(ctx, `INSERT INTO jetmon_api_keys
 		(key_hash, consumer_name, scope, rate_limit_per_minute, expires_at, created_by) VALUES (?, ?, ?, ?, ?, ?)`,
-		HashToken(token), nk.Consumer, string(nk.Scope), nk.RateLimitPerMinute, nullTime(expires), nk.CreatedBy)
+		uptime.HashAPIToken(token), nk.Consumer, string(nk.Scope), nk.RateLimitPerMinute, nullTime(expires), nk.CreatedBy)
 	if err != nil {
 		return uptime.APIKey{}, "", fmt.Errorf("insert: %w", err)
 	}

@@ -3,10 +3,8 @@ package apistore
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base32"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -14,31 +12,17 @@ import (
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
-// TokenPrefix starts every API token.
-const TokenPrefix = "jm_"
-
 // tokenBytes is how much randomness a token carries.
 const tokenBytes = 32
 
-// tokenEncoding is the standard base32 alphabet without padding: a 32-byte
-// token is 52 characters after the prefix.
-func tokenEncoding() *base32.Encoding { return base32.StdEncoding.WithPadding(base32.NoPadding) }
-
-// NewToken returns a fresh token: "jm_" and the unpadded base32 of 32 random
-// bytes (55 characters).
+// NewToken returns a fresh token: uptime.APITokenPrefix ("jm_") and the
+// unpadded base32 of 32 random bytes (55 characters).
 func NewToken() (string, error) {
 	b := make([]byte, tokenBytes)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("random token: %w", err)
 	}
-	return TokenPrefix + tokenEncoding().EncodeToString(b), nil
-}
-
-// HashToken is what jetmon_api_keys.key_hash stores for a token: the
-// lower-case hex SHA-256 of the whole token, prefix included.
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+	return uptime.APITokenPrefix + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b), nil
 }
 
 // keyColumns are the jetmon_api_keys columns scanKey reads.

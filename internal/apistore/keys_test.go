@@ -36,8 +36,8 @@ func TestNewToken(t *testing.T) {
 		}
 		seen[tok] = true
 		sum := sha256.Sum256([]byte(tok))
-		if got := apistore.HashToken(tok); got != hex.EncodeToString(sum[:]) {
-			t.Fatalf("HashToken(%q) = %s", tok, got)
+		if got := uptime.HashAPIToken(tok); got != hex.EncodeToString(sum[:]) {
+			t.Fatalf("HashAPIToken(%q) = %s", tok, got)
 		}
 	}
 }
@@ -104,12 +104,12 @@ func TestCreateKey(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if key.Hash != apistore.HashToken(token) || key.Consumer != tt.nk.Consumer || key.Scope != tt.nk.Scope ||
+			if key.Hash != uptime.HashAPIToken(token) || key.Consumer != tt.nk.Consumer || key.Scope != tt.nk.Scope ||
 				key.RateLimitPerMinute != tt.wantRate || !key.ExpiresAt.Equal(tt.wantExp) || key.CreatedBy != tt.wantBy ||
 				!key.RevokedAt.IsZero() || !key.LastUsedAt.IsZero() {
 				t.Fatalf("key = %+v", key)
 			}
-			got, err := w.store.KeyByHash(t.Context(), apistore.HashToken(token))
+			got, err := w.store.KeyByHash(t.Context(), uptime.HashAPIToken(token))
 			if err != nil || got.ID != key.ID || got.ValidAt(t0) != uptime.KeyValid {
 				t.Fatalf("KeyByHash = %+v, %v", got, err)
 			}
@@ -121,7 +121,7 @@ func TestKeyByHashAndTouch(t *testing.T) {
 	t.Parallel()
 	w := newKeysWorld(t)
 	ctx := t.Context()
-	if _, err := w.store.KeyByHash(ctx, apistore.HashToken("jm_nope")); !errors.Is(err, api.ErrNotFound) {
+	if _, err := w.store.KeyByHash(ctx, uptime.HashAPIToken("jm_nope")); !errors.Is(err, api.ErrNotFound) {
 		t.Fatalf("unknown hash: %v, want ErrNotFound", err)
 	}
 	key, _, err := w.admin.CreateKey(ctx, apistore.NewKey{Consumer: "c", Scope: uptime.ScopeRead})
@@ -246,7 +246,7 @@ func TestRotateKey(t *testing.T) {
 	}
 	n := rot.New
 	if n.ID == base.ID || n.Consumer != "gw" || n.Scope != uptime.ScopeWrite || n.RateLimitPerMinute != 99 ||
-		!n.ExpiresAt.Equal(base.ExpiresAt) || n.CreatedBy != "bob" || n.Hash != apistore.HashToken(rot.Token) {
+		!n.ExpiresAt.Equal(base.ExpiresAt) || n.CreatedBy != "bob" || n.Hash != uptime.HashAPIToken(rot.Token) {
 		t.Fatalf("new key %+v, old %+v", n, base)
 	}
 	if !rot.Old.RevokedAt.Equal(t0.Add(5*time.Minute)) || rot.Old.ValidAt(t0) != uptime.KeyValid ||

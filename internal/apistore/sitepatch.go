@@ -8,8 +8,7 @@ import (
 )
 
 // patchSet turns p into SET assignments of configuration columns and their
-// arguments. Active true is not among them (UpdateSite activates one row);
-// TouchLastStatusTime is ignored.
+// arguments. Active true is not among them (UpdateSite activates one row).
 func patchSet(p api.SitePatch) (set []string, args []any, err error) {
 	add := func(col string, v any) {
 		set = append(set, col+" = ?")

@@ -101,8 +101,8 @@ func (s *Store) getSite(ctx context.Context, q querier, blogID int64, t api.Tena
 // incremental sync reads. Active false deactivates every row; Active true
 // activates the effective row when none is active. An empty patch returns
 // the site unchanged. api.ErrNotFound when the blog has no row or the tenant
-// may not see it. p.TouchLastStatusTime is ignored: last_status_change is
-// the coordinator's (see the package comment).
+// may not see it. It never writes last_status_change, which is the
+// coordinator's (see the package comment).
 func (s *Store) UpdateSite(ctx context.Context, blogID int64, p api.SitePatch, t api.Tenant) (uptime.SiteConfig, error) {
 	set, args, err := patchSet(p)
 	if err != nil {

@@ -205,7 +205,7 @@ func TestUpdateSite(t *testing.T) {
 	}{
 		{name: "another tenant", patch: api.SitePatch{URL: ptr("https://x.example/")}, tenant: "tenant-b", err: api.ErrNotFound},
 		{name: "url, bucket and interval", patch: api.SitePatch{URL: ptr("https://new.example/"), Bucket: ptr(3),
-			CheckIntervalMin: ptr(1), TouchLastStatusTime: true}, tenant: "tenant-a",
+			CheckIntervalMin: ptr(1)}, tenant: "tenant-a",
 			want: func(c *uptime.SiteConfig) { c.URL, c.Bucket, c.CheckIntervalMin = "https://new.example/", 3, 1 }},
 		{name: "clear nullable fields", patch: api.SitePatch{Keyword: ptr(""), ForbiddenKeywords: &[]string{},
 			Headers: &map[string]string{}, TimeoutSec: ptr(0), MaintenanceStart: &time.Time{},
@@ -221,7 +221,7 @@ func TestUpdateSite(t *testing.T) {
 				c.Keyword, c.ForbiddenKeywords, c.Headers, c.TimeoutSec = "Hi", []string{"x"}, map[string]string{"A": "b"}, 9
 				c.RedirectPolicy, c.AlertCooldownMin = uptime.RedirectAlert, ptr(0)
 			}},
-		{name: "pause", patch: api.SitePatch{Active: ptr(false), TouchLastStatusTime: true},
+		{name: "pause", patch: api.SitePatch{Active: ptr(false)},
 			want: func(c *uptime.SiteConfig) { c.Active = false }},
 		{name: "resume", patch: api.SitePatch{Active: ptr(true)}, want: func(c *uptime.SiteConfig) { c.Active = true }},
 		{name: "empty url", patch: api.SitePatch{URL: ptr("")}, err: errors.New("monitor_url must not be empty")},
@@ -261,7 +261,7 @@ func TestUpdateSite(t *testing.T) {
 		}
 	}
 	before, _ := w.store.GetSite(ctx, 10, "")
-	same, err := w.store.UpdateSite(ctx, 10, api.SitePatch{TouchLastStatusTime: true}, "")
+	same, err := w.store.UpdateSite(ctx, 10, api.SitePatch{}, "")
 	if err != nil || !same.UpdatedAt.Equal(before.UpdatedAt) {
 		t.Fatalf("empty patch: %+v, %v; want the site unchanged", same, err)
 	}

@@ -2,7 +2,6 @@ package apistore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -13,9 +12,6 @@ import (
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
-// WebhookSecretPrefix starts every webhook signing secret.
-const WebhookSecretPrefix = "whsec_"
-
 // Limits of jetmon_webhooks columns.
 const (
 	maxSecretLen   = 80 // secret, previous_secret
@@ -24,16 +20,6 @@ const (
 	maxCreatorLen  = 128
 	maxTenantIDLen = 128
 )
-
-// NewWebhookSecret returns a fresh signing secret: "whsec_" and the
-// unpadded base32 of 32 random bytes.
-func NewWebhookSecret() (string, error) {
-	b := make([]byte, tokenBytes)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("random webhook secret: %w", err)
-	}
-	return WebhookSecretPrefix + tokenEncoding().EncodeToString(b), nil
-}
 
 // webhookColumns are the jetmon_webhooks columns scanWebhook reads: never
 // secret or previous_secret.
@@ -93,12 +79,11 @@ func (s *Store) GetWebhook(ctx context.Context, id int64, t api.Tenant) (uptime.
 	return w, nil
 }
 
-// CreateWebhook inserts w owned by the tenant (none when unscoped) and
-// returns it with its secret: w.Secret, or a fresh one when empty. It is
-// the only read of the secret besides RotateSecret.
+// CreateWebhook inserts w with its secret (the API generates it) owned by
+// the tenant (none when unscoped), and returns it with the secret: the only
+// read of the secret besides RotateSecret.
 func (s *Store) CreateWebhook(ctx context.Context, w uptime.Webhook, t api.Tenant) (uptime.Webhook, error) {
-	secret, err := webhookSecret(w.Secret)
-	if err != nil {
+	if err := checkSecret(w.Secret); err != nil {
 		return uptime.Webhook{}, fmt.Errorf("create webhook: %w", err)
 	}
 	cols, err := webhookFilterArgs(w.Events, w.SiteIDs, w.States)
@@ -110,24 +95,22 @@ func (s *Store) CreateWebhook(ctx context.Context, w uptime.Webhook, t api.Tenan
 	}
 	out, err := s.webhooks().insert(ctx, s.db, `INSERT INTO jetmon_webhooks (url, active, owner_tenant_id, events,
 		site_filter, state_filter, secret, secret_preview, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		w.URL, w.Active, nullString(string(t)), cols[0], cols[1], cols[2], secret, lastChars(secret, previewLen),
+		w.URL, w.Active, nullString(string(t)), cols[0], cols[1], cols[2], w.Secret, lastChars(w.Secret, previewLen),
 		w.CreatedBy)
 	if err != nil {
 		return uptime.Webhook{}, fmt.Errorf("create webhook: %w", err)
 	}
-	out.Secret = secret
+	out.Secret = w.Secret
 	return out, nil
 }
 
-// webhookSecret is secret when usable, a fresh one when empty.
-func webhookSecret(secret string) (string, error) {
-	switch {
-	case secret == "":
-		return NewWebhookSecret()
-	case len(secret) > maxSecretLen || strings.ContainsFunc(secret, func(r rune) bool { return r < '!' || r > '~' }):
-		return "", fmt.Errorf("secret: at most %d printable ASCII characters", maxSecretLen)
+// checkSecret requires 1 to maxSecretLen printable ASCII characters.
+func checkSecret(secret string) error {
+	if secret == "" || len(secret) > maxSecretLen ||
+		strings.ContainsFunc(secret, func(r rune) bool { return r < '!' || r > '~' }) {
+		return fmt.Errorf("secret: 1 to %d printable ASCII characters", maxSecretLen)
 	}
-	return secret, nil
+	return nil
 }
 
 // checkWebhookText checks the text columns' limits.
@@ -214,20 +197,19 @@ func (s *Store) DeleteWebhook(ctx context.Context, id int64, t api.Tenant) error
 	return s.webhooks().delete(ctx, s.db, id, t)
 }
 
-// RotateSecret replaces webhook id's secret by secret (a fresh one when
-// empty) and returns the webhook with it. With grace > 0 the old secret
+// RotateSecret replaces webhook id's secret by secret and returns the
+// webhook with it. With grace > 0 the old secret
 // stays valid (deliveries are signed with both) until now+grace; with 0 it
 // is invalid at once.
 func (s *Store) RotateSecret(ctx context.Context, id int64, secret string, grace time.Duration, t api.Tenant) (uptime.Webhook, error) {
 	if grace < 0 {
 		return uptime.Webhook{}, fmt.Errorf("rotate webhook %d secret: grace %v must be >= 0", id, grace)
 	}
-	secret, err := webhookSecret(secret)
-	if err != nil {
+	if err := checkSecret(secret); err != nil {
 		return uptime.Webhook{}, fmt.Errorf("rotate webhook %d secret: %w", id, err)
 	}
 	var out uptime.Webhook
-	err = sqlstore.WithTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := sqlstore.WithTx(ctx, s.db, func(tx *sql.Tx) error {
 		if _, err := s.webhooks().get(ctx, tx, id, t, true); err != nil {
 			return err
 		}
@@ -243,6 +225,7 @@ func (s *Store) RotateSecret(ctx context.Context, id int64, secret string, grace
 			previous_secret_expires_at = ? WHERE id = ?`, secret, lastChars(secret, previewLen), prev, prevExpires, id); err != nil {
 			return fmt.Errorf("update: %w", err)
 		}
+		var err error
 		out, err = s.webhooks().get(ctx, tx, id, "", false)
 		return err
 	})

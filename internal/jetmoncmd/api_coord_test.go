@@ -2,13 +2,18 @@ package jetmoncmd
 
 import (
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/jetmon-mesh/jetmon/api"
 	"github.com/jetmon-mesh/jetmon/deliverer"
 	"github.com/jetmon-mesh/jetmon/internal/bus"
+	"github.com/jetmon-mesh/jetmon/internal/checkreport"
+	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
 func TestAPICommandErrors(t *testing.T) {
@@ -75,5 +80,32 @@ func TestAPITLSNames(t *testing.T) {
 	}
 	if tlsVersion("") != 0 || tlsVersion("TLS 9") != 0 || cipherSuite("") != 0 || cipherSuite("NOPE") != 0 {
 		t.Error("unknown names must be 0")
+	}
+}
+
+// TestAPITriggerReply decodes a site.trigger reply whose result is a check
+// flattened as internal/checkreport (and the coordinator) write it: every
+// field the API shows survives the round trip.
+func TestAPITriggerReply(t *testing.T) {
+	t.Parallel()
+	expiry := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	checked := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	want := uptime.Result{BlogID: 7, URL: "https://a.example/", FinalURL: "https://www.a.example/", Method: "GET",
+		HTTPCode: 503, ErrorCode: uptime.ErrorKeyword, KeywordRule: uptime.KeywordRule("required"), RedirectChanged: true,
+		RTT: 120 * time.Millisecond, DNS: time.Millisecond, TCP: 2 * time.Millisecond, TLS: 3 * time.Millisecond,
+		TTFB: 4 * time.Millisecond, TLSVersion: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256,
+		SSLExpiry: &expiry, CheckedAt: checked}
+	b, err := json.Marshal(map[string]any{"blog_id": 7, "node_id": "p1", "region": "eu", "closed": 2,
+		"result": checkreport.FromResult(want)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reply triggerReply
+	if err := json.Unmarshal(b, &reply); err != nil {
+		t.Fatal(err)
+	}
+	got := reply.result(7)
+	if got.NodeID != "p1" || got.Region != "eu" || got.Closed != 2 || !reflect.DeepEqual(got.Result, want) {
+		t.Errorf("decoded %+v\nwant result %+v", got, want)
 	}
 }

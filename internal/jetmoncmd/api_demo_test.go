@@ -40,7 +40,7 @@ func TestAPIDemoLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if key, err := store.KeyByHash(t.Context(), apistore.HashToken(token)); err != nil || key.Scope != uptime.ScopeAdmin {
+	if key, err := store.KeyByHash(t.Context(), uptime.HashAPIToken(token)); err != nil || key.Scope != uptime.ScopeAdmin {
 		t.Fatalf("demo key %+v, %v; want an admin key", key, err)
 	}
 	addr := strings.TrimSuffix(strings.TrimPrefix(c.base, "http://"), "/api/v1")

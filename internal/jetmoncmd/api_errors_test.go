@@ -384,7 +384,12 @@ func failureErrorRows() []errorRow {
 		{"db_unavailable", "", func(_ *testing.T, f *errFixture) apiResponse {
 			return f.closedDB.do(http.MethodGet, "/health", "", nil)
 		}},
-		{"nats_unavailable", "", func(_ *testing.T, f *errFixture) apiResponse {
+		// Health, and the mesh view, which has nothing to read either.
+		{"nats_unavailable", "", func(t *testing.T, f *errFixture) apiResponse {
+			if r := f.closedNATS.do(http.MethodGet, "/mesh", f.reader, nil); r.status != http.StatusServiceUnavailable ||
+				r.errorCode() != "nats_unavailable" {
+				t.Errorf("GET /mesh on a closed NATS connection: %d %s", r.status, r.body)
+			}
 			return f.closedNATS.do(http.MethodGet, "/health", "", nil)
 		}},
 		// The fixture's world runs no coordinator: nobody answers.

@@ -2,6 +2,7 @@ package jetmoncmd
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -213,7 +214,7 @@ func refused(t *testing.T, dsn string) {
 		`UPDATE jetmon_coordinator_lease SET epoch = epoch + 1`,
 	} {
 		_, err := db.ExecContext(t.Context(), q)
-		me, ok := err.(*mysql.MySQLError) //nolint:errorlint // the driver returns it unwrapped
+		me, ok := errors.AsType[*mysql.MySQLError](err)
 		if !ok || (me.Number != 1142 && me.Number != 1143) {
 			t.Errorf("as the API's account, %q: %v; want an access-denied error", q, err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jetmon-mesh/jetmon/api"
 	"github.com/jetmon-mesh/jetmon/internal/bus"
+	"github.com/jetmon-mesh/jetmon/internal/checkreport"
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
 
@@ -97,9 +98,7 @@ type closeCommand struct {
 
 // closeReply is their reply.
 type closeReply struct {
-	BlogID        int64 `json:"blog_id"`
-	Closed        int   `json:"closed"`
-	AlreadyClosed bool  `json:"already_closed"`
+	Closed int `json:"closed"` // 0 for an event that was already closed
 }
 
 // CloseEvents asks the leader to close r's event (or every open event of
@@ -131,35 +130,13 @@ func (a apiCoordinator) SyncSites(ctx context.Context) error {
 	return a.call(ctx, bus.VerbSiteSync, struct{}{}, nil)
 }
 
-// triggerReply is site.trigger's reply.
+// triggerReply is site.trigger's reply: the prober's check as
+// internal/checkreport flattens it.
 type triggerReply struct {
-	BlogID int64       `json:"blog_id"`
-	NodeID string      `json:"node_id"`
-	Region string      `json:"region"`
-	Closed int         `json:"closed"`
-	Result checkReport `json:"result"`
-}
-
-// checkReport is the check result of a trigger reply (internal/checkreport's
-// field names).
-type checkReport struct {
-	URL             string     `json:"url"`
-	FinalURL        string     `json:"final_url"`
-	Method          string     `json:"method"`
-	Success         bool       `json:"success"`
-	HTTPCode        int        `json:"http_code"`
-	ErrorCode       int        `json:"error_code"`
-	KeywordRule     string     `json:"keyword_rule"`
-	RedirectChanged bool       `json:"redirect_changed"`
-	RTTMs           int64      `json:"rtt_ms"`
-	DNSMs           int64      `json:"dns_ms"`
-	TCPMs           int64      `json:"tcp_ms"`
-	TLSMs           int64      `json:"tls_ms"`
-	TTFBMs          int64      `json:"ttfb_ms"`
-	TLSVersion      string     `json:"tls_version"`
-	CipherSuite     string     `json:"cipher_suite"`
-	SSLExpiry       *time.Time `json:"ssl_expiry"`
-	CheckedAt       time.Time  `json:"checked_at"`
+	NodeID string             `json:"node_id"`
+	Region string             `json:"region"`
+	Closed int                `json:"closed"`
+	Result checkreport.Report `json:"result"`
 }
 
 // TriggerSite has the prober owning the site check it now; its success
@@ -169,15 +146,20 @@ func (a apiCoordinator) TriggerSite(ctx context.Context, blogID int64) (api.Trig
 	if err := a.call(ctx, bus.VerbSiteTrigger, closeCommand{BlogID: blogID}, &reply); err != nil {
 		return api.TriggerResult{}, err
 	}
+	return reply.result(blogID), nil
+}
+
+// result is the reply as the API's port carries it.
+func (reply triggerReply) result(blogID int64) api.TriggerResult {
 	r := reply.Result
 	res := uptime.Result{
 		BlogID: blogID, URL: r.URL, FinalURL: r.FinalURL, Method: r.Method, Success: r.Success, HTTPCode: r.HTTPCode,
-		ErrorCode: uptime.ErrorCode(r.ErrorCode), KeywordRule: uptime.KeywordRule(r.KeywordRule),
+		ErrorCode: r.ErrorCode, KeywordRule: r.KeywordRule,
 		RedirectChanged: r.RedirectChanged, RTT: millis(r.RTTMs), DNS: millis(r.DNSMs), TCP: millis(r.TCPMs), TLS: millis(r.TLSMs),
 		TTFB: millis(r.TTFBMs), TLSVersion: tlsVersion(r.TLSVersion), CipherSuite: cipherSuite(r.CipherSuite),
 		SSLExpiry: r.SSLExpiry, CheckedAt: r.CheckedAt,
 	}
-	return api.TriggerResult{NodeID: reply.NodeID, Region: reply.Region, Closed: reply.Closed, Result: res}, nil
+	return api.TriggerResult{NodeID: reply.NodeID, Region: reply.Region, Closed: reply.Closed, Result: res}
 }
 
 // millis is a millisecond count as a duration.

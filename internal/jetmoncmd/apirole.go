@@ -83,7 +83,7 @@ func apiOpts(ctx context.Context, rt *cli.Runtime, node *cli.Node) (api.Opts, *a
 		Keys: store, Idempotency: store, Auditor: store, Sites: store, Events: store, Stats: store,
 		Webhooks: store, AlertContacts: store, Deliveries: store, DeliveryOps: ops,
 		Coordinator: apiCoordinator{c: commands, timeout: apiCommandTimeout(c)},
-		Mesh: apiMesh{js: node.JS, fence: sqlstore.NewFence(db),
+		Mesh: apiMesh{nats: natsPinger{node.Conn}, js: node.JS, fence: sqlstore.NewFence(db),
 			rollout: uptime.BucketRange{Min: c.RolloutBucketMin, Max: c.RolloutBucketMax}},
 		DB: dbPinger{db}, NATS: natsPinger{node.Conn},
 		LegacyStatusProjection: c.LegacyStatusProjection, BucketTotal: c.BucketTotal,
@@ -156,28 +156,34 @@ func withDefaultTimeout(ctx context.Context, d time.Duration) (context.Context, 
 	return context.WithTimeout(ctx, d)
 }
 
-// apiMesh is api.Mesh over `jetmon mesh status`'s collector.
+// apiMesh is api.Mesh over `jetmon mesh status`'s collector. Without a
+// NATS connection nothing can be read: an error (503 nats_unavailable)
+// rather than a view whose every part failed.
 type apiMesh struct {
+	nats    natsPinger
 	js      jetstream.JetStream
 	fence   *sqlstore.Fence
 	rollout uptime.BucketRange
 }
 
 func (m apiMesh) MeshView(ctx context.Context) (api.MeshView, error) {
+	if err := m.nats.Ping(ctx); err != nil {
+		return api.MeshView{}, err
+	}
 	s := meshstatus.Collect(ctx, m.js, meshstatus.Opts{Rollout: m.rollout, Epoch: func(ctx context.Context) (uint64, error) {
 		epoch, _, err := m.fence.CurrentEpoch(ctx)
 		return epoch, err
 	}})
-	v := api.MeshView{ProbersRegions: map[string]int{}, Verifliers: map[string]int{}, Errors: s.Errors}
+	v := api.MeshView{ProbersByRegion: map[string]int{}, VerifliersByRegion: map[string]int{}, Errors: s.Errors}
 	if s.Leader != nil {
 		v.LeaderNodeID, v.LeaderRegion, v.Epoch = s.Leader.NodeID, s.Leader.Region, s.Leader.Epoch
 	}
 	for _, n := range s.Nodes {
 		switch n.Role {
 		case uptime.RoleProber:
-			v.ProbersRegions[n.Region]++
+			v.ProbersByRegion[n.Region]++
 		case uptime.RoleVeriflier:
-			v.Verifliers[n.Region]++
+			v.VerifliersByRegion[n.Region]++
 		}
 	}
 	for _, r := range s.Unassigned {

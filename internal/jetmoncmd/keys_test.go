@@ -80,7 +80,7 @@ func (k keysEnv) tokenKey(t *testing.T, token string) (uptime.APIKey, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s.KeyByHash(t.Context(), apistore.HashToken(token))
+	return s.KeyByHash(t.Context(), uptime.HashAPIToken(token))
 }
 
 func TestKeysCreate(t *testing.T) {
