@@ -13,7 +13,7 @@ import (
 
 // The close commands: event.close (every open event of a site, those of one
 // check type, or one event by id) and site.pause / site.delete (every open
-// event, and results in flight muted).
+// event, and the site's row taken as inactive for pauseGrace).
 
 // Limits of operator-supplied strings (transition source and metadata).
 const (
@@ -27,19 +27,13 @@ const (
 	noteDeleted = "site deleted"
 )
 
-// pauseGrace is how long after a site.pause or site.delete the site's
-// results are ignored: results checked until then were in flight, or were
-// checked before the caller deactivated the row (the API asks the leader
-// first, then deactivates the row and syncs) and the prober dropped the
-// site. Later results are decided as usual: a deactivated row decides
-// nothing, a row still active (the caller never deactivated it) is watched
-// again.
+// pauseGrace is how long after a site.pause or site.delete the leader takes
+// the site's row as inactive already: the caller (the API) asks the leader
+// first, then deactivates the row and syncs, and until the prober drops the
+// site its results are still in flight. After the grace the row decides,
+// like any row: deactivated, it decides nothing; still active (the caller
+// never deactivated it), the site is watched again.
 const pauseGrace = time.Minute
-
-// muteMemory is how long past its grace a pause is remembered, so that
-// results checked before the grace ended but delivered late (a backlog) are
-// still ignored; it bounds the term's map of paused sites.
-const muteMemory = 10 * time.Minute
 
 // eventReadTimeout bounds the ingest loop's read of an event named by id.
 const eventReadTimeout = 5 * time.Second
@@ -85,7 +79,7 @@ type closeCommand struct {
 }
 
 // parseCloseRequest decodes and validates the fields every close command
-// shares.
+// shares; site.trigger reads its blog_id with it too.
 func parseCloseRequest(payload []byte) (closeRequest, error) {
 	var req closeRequest
 	if err := json.Unmarshal(payload, &req); err != nil {
@@ -128,7 +122,8 @@ func parseEventClose(payload []byte) (closeCommand, error) {
 
 // siteCloseParser validates a site.pause or site.delete payload: every open
 // event closes as manual_override by the actor, with the note (note when
-// the payload has none), and the site's results in flight are muted.
+// the payload has none), and the site's row is taken as inactive for
+// pauseGrace.
 func siteCloseParser(note string) func(payload []byte) (closeCommand, error) {
 	return func(payload []byte) (closeCommand, error) {
 		req, err := parseCloseRequest(payload)
@@ -218,32 +213,22 @@ func (inc *incidents) closeEvent(ctx context.Context, cmd incidentCommand) error
 	return inc.decideCommand(ctx, cmd, t)
 }
 
-// muteIfPaused ignores the results of cmd's site checked before
-// pauseGrace from now when cmd is a site.pause or site.delete.
-func (inc *incidents) muteIfPaused(cmd incidentCommand) {
+// notePause starts pauseGrace for cmd's site when cmd is a site.pause or
+// site.delete.
+func (inc *incidents) notePause(cmd incidentCommand) {
 	if cmd.pause {
-		inc.muted[cmd.blogID] = inc.c.opts.Now().Add(pauseGrace)
+		inc.paused[cmd.blogID] = inc.c.opts.Now().Add(pauseGrace)
 	}
 }
 
-// unmuted returns results without those of muted sites checked before
-// their grace ended, and forgets pauses older than muteMemory.
-func (inc *incidents) unmuted(results []uptime.ProbeResult, now time.Time) []uptime.ProbeResult {
-	if len(inc.muted) == 0 {
-		return results
-	}
-	for blog, until := range inc.muted {
-		if now.Sub(until) > muteMemory {
-			delete(inc.muted, blog)
-		}
-	}
-	out := make([]uptime.ProbeResult, 0, len(results))
-	for _, r := range results {
-		if until, ok := inc.muted[r.BlogID]; ok && r.CheckedAt.Before(until) {
-			inc.c.log.Debug("result of a paused site ignored", "blog_id", r.BlogID, "checked_at", r.CheckedAt)
+// pausedAsInactive takes the rows of sites paused less than pauseGrace ago
+// as inactive in records, and forgets older pauses.
+func (inc *incidents) pausedAsInactive(records map[int64]SiteRecord, now time.Time) {
+	for blog, until := range inc.paused {
+		if !now.Before(until) {
+			delete(inc.paused, blog)
 			continue
 		}
-		out = append(out, r)
+		records[blog] = SiteRecord{}
 	}
-	return out
 }

@@ -6,8 +6,23 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/jetmon-mesh/jetmon/uptime"
 )
+
+// seemsDown starts a leader over fresh fakes (a veriflier in region b) and
+// fails site 1 once, so that its HTTP Seems Down is open. The leader stops
+// when the bubble's test ends.
+func seemsDown(t *testing.T) (*Coordinator, *fakes, *feed) {
+	t.Helper()
+	f := newFakes()
+	c, stop := startLeader(t, f, nil, "b")
+	t.Cleanup(func() { _ = stop() })
+	fd := &feed{f: f}
+	fd.check(false)
+	return c, f, fd
+}
 
 // lastChange is the newest committed change.
 func lastChange(t *testing.T, f *fakes) uptime.Change {
@@ -19,16 +34,51 @@ func lastChange(t *testing.T, f *fakes) uptime.Change {
 	return changes[len(changes)-1]
 }
 
+func TestEventCloseCommand(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, f, _ := seemsDown(t)
+		reply, code := call(t, f, verbEventClose, `{"blog_id":1,"note":"known outage","actor":"ops"}`)
+		if code != "" || reply["closed"] != float64(1) {
+			t.Fatalf("event.close = %v (code %q), want closed 1", reply, code)
+		}
+		closed := lastChange(t, f)
+		if closed.Op != uptime.OpClose || closed.Transition.Reason != uptime.ReasonManualOverride ||
+			closed.Transition.Source != "operator:ops" || closed.Transition.Metadata["note"] != "known outage" {
+			t.Errorf("close change %+v, want manual_override by operator:ops with the note", closed)
+		}
+		if got := testutil.ToFloat64(c.m.openEvents.WithLabelValues(string(uptime.StateSeemsDown))); got != 0 {
+			t.Errorf("open Seems Down = %v after the close", got)
+		}
+
+		tests := map[string]struct {
+			payload, code string
+			closed        float64
+		}{
+			"closing a closed event is a success": {payload: `{"blog_id":1,"check_type":"http"}`, closed: 0},
+			"unknown blog":                        {payload: `{"blog_id":99}`, code: codeNotFound},
+			"not JSON":                            {payload: `{`, code: codeBadRequest},
+			"no blog":                             {payload: `{"check_type":"http"}`, code: codeBadRequest},
+			"unknown reason":                      {payload: `{"blog_id":1,"reason":"because"}`, code: codeBadRequest},
+		}
+		for name, tt := range tests {
+			reply, code := call(t, f, verbEventClose, tt.payload)
+			if code != tt.code || (code == "" && reply["closed"] != tt.closed) {
+				t.Errorf("%s: reply %v code %q, want code %q closed %v", name, reply, code, tt.code, tt.closed)
+			}
+		}
+		if n := len(f.events.changes()); n != 2 {
+			t.Errorf("changes = %d, want only the open and the close", n)
+		}
+	})
+}
+
 // event.close with an event_id (the REST API's close) closes exactly that
 // event while it is the open event of its identity.
 func TestEventCloseByID(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakes()
-		_, stop := startLeader(t, f, nil, "b")
-		defer func() { _ = stop() }()
-		fd := &feed{f: f}
-		fd.check(false)
+		_, f, fd := seemsDown(t)
 		first, ok := f.events.openEvent(site1, uptime.CheckTypeHTTP)
 		if !ok {
 			t.Fatal("no Seems Down opened")
@@ -122,19 +172,43 @@ func TestEventCloseByIDRestoredAndUnwired(t *testing.T) {
 	})
 }
 
-// site.pause and site.delete close every open event with the API's note and
-// actor, and results in flight do not reopen an incident: results checked
-// within the pause's grace are ignored, and later ones decide nothing while
-// the row is inactive.
-func TestSitePauseMutesResultsInFlight(t *testing.T) {
+// site.pause and site.delete close every open event, advisories too; a
+// second one finds nothing open.
+func TestSitePauseClosesEverything(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		f := newFakes()
-		_, stop := startLeader(t, f, nil, "b")
-		defer func() { _ = stop() }()
-		fd := &feed{f: f}
-		fd.check(false)
+		_, f, _ := seemsDown(t)
+		// A certificate expiring in 5 days opens an advisory too.
+		time.Sleep(time.Second)
+		r := result(site1, false, time.Now())
+		exp := time.Now().Add(5 * 24 * time.Hour)
+		r.SSLExpiry, r.Region, r.Failures = &exp, proberRegion, 2
+		f.results.deliver(Delivery{Seq: 2, Result: r})
+		synctest.Wait()
 
+		for _, step := range []struct {
+			verb   string
+			closed float64
+		}{{verbSitePause, 2}, {verbSiteDelete, 0}} {
+			if reply, code := call(t, f, step.verb, `{"blog_id":1}`); code != "" || reply["closed"] != step.closed {
+				t.Errorf("%s = %v (code %q), want closed %v", step.verb, reply, code, step.closed)
+			}
+		}
+		got := reasons(f.events.changes())
+		if want := []string{"open:opened", "open:opened", "close:manual_override", "close:manual_override"}; !slices.Equal(got, want) {
+			t.Errorf("changes = %v, want %v", got, want)
+		}
+	})
+}
+
+// site.pause and site.delete close every open event with the API's note and
+// actor, and results in flight do not reopen an incident: for pauseGrace
+// the site's row counts as inactive, and later results decide nothing while
+// the row is inactive.
+func TestSitePauseIgnoresResultsInFlight(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		_, f, fd := seemsDown(t)
 		reply, code := call(t, f, verbSitePause, `{"blog_id":1,"note":"site paused via API","actor":"key-7"}`)
 		if code != "" || reply["closed"] != float64(1) {
 			t.Fatalf("site.pause = %v (code %q), want closed 1", reply, code)
@@ -177,7 +251,9 @@ func TestSitePauseMutesResultsInFlight(t *testing.T) {
 	})
 }
 
-// A pause of a site with nothing open still mutes its results in flight.
+// A pause of a site with nothing open still ignores its results in flight,
+// and only for pauseGrace: a site whose row stayed active (the caller never
+// deactivated it) is watched again.
 func TestSitePauseWithNothingOpen(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
@@ -188,9 +264,15 @@ func TestSitePauseWithNothingOpen(t *testing.T) {
 		if code != "" || reply["closed"] != float64(0) {
 			t.Fatalf("site.pause = %v (code %q), want closed 0", reply, code)
 		}
-		(&feed{f: f}).check(false)
+		fd := &feed{f: f}
+		fd.check(false)
 		if n := len(f.events.changes()); n != 0 {
 			t.Errorf("%d changes after a failure in flight, want none", n)
+		}
+		time.Sleep(pauseGrace)
+		fd.check(false)
+		if got := reasons(f.events.changes()); !slices.Equal(got, []string{"open:opened"}) {
+			t.Errorf("changes = %v after the grace with the row active, want the open", got)
 		}
 		if _, code := call(t, f, verbSitePause, `{"blog_id":99}`); code != codeNotFound {
 			t.Errorf("site.pause of an unknown blog: code %q, want %q", code, codeNotFound)
@@ -214,11 +296,7 @@ func TestInactiveRowDecidesNothing(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
-				f := newFakes()
-				_, stop := startLeader(t, f, nil, "b")
-				defer func() { _ = stop() }()
-				fd := &feed{f: f}
-				fd.check(false)
+				_, f, fd := seemsDown(t)
 				deactivate(f)
 				time.Sleep(siteRefresh) // the tracked site's row is read again
 				fd.check(true)

@@ -45,8 +45,8 @@ type incidentCommand struct {
 	// eventID names the one event a close is about (event.close by id);
 	// the loop resolves its check type from the store.
 	eventID int64
-	// pause marks site.pause and site.delete: the site is being
-	// deactivated, so results in flight must not reopen an incident.
+	// pause marks site.pause and site.delete: the caller deactivates the
+	// row next, so results in flight must not reopen an incident.
 	pause bool
 	reply chan commandResult
 }
@@ -67,7 +67,7 @@ func (w *termWork) submit(ctx context.Context, done <-chan struct{}, cmd inciden
 	select {
 	case w.commands <- cmd:
 	case <-done:
-		return commandResult{}, cmdErr(codeUnavailable, "not leading")
+		return commandResult{}, errTermOver
 	case <-ctx.Done():
 		return commandResult{}, fmt.Errorf("submit command: %w", ctx.Err())
 	}
@@ -75,7 +75,7 @@ func (w *termWork) submit(ctx context.Context, done <-chan struct{}, cmd inciden
 	case r := <-cmd.reply:
 		return r, r.err
 	case <-done:
-		return commandResult{}, cmdErr(codeUnavailable, "not leading")
+		return commandResult{}, errTermOver
 	case <-ctx.Done():
 		return commandResult{}, fmt.Errorf("wait for command: %w", ctx.Err())
 	}
@@ -90,7 +90,7 @@ func (inc *incidents) command(ctx context.Context, cmd incidentCommand) error {
 	}
 	t, ok := inc.sites[cmd.blogID]
 	if !ok {
-		inc.muteIfPaused(cmd)
+		inc.notePause(cmd)
 		cmd.reply <- commandResult{}
 		return nil
 	}
@@ -98,7 +98,7 @@ func (inc *incidents) command(ctx context.Context, cmd incidentCommand) error {
 }
 
 // decideCommand decides cmd for blog's memory t, writes it and answers; a
-// pause mutes the site once its closes committed.
+// pause starts its grace once its closes committed.
 func (inc *incidents) decideCommand(ctx context.Context, cmd incidentCommand, t tracked) error {
 	if cmd.site != nil {
 		t.site, t.fetched = *cmd.site, inc.c.opts.Now()
@@ -115,7 +115,7 @@ func (inc *incidents) decideCommand(ctx context.Context, cmd incidentCommand, t 
 			closed++
 		}
 	}
-	inc.muteIfPaused(cmd)
+	inc.notePause(cmd)
 	cmd.reply <- commandResult{tracked: true, closed: closed}
 	return nil
 }

@@ -36,83 +36,6 @@ func call(t *testing.T, f *fakes, verb, payload string) (map[string]any, string)
 	return reply, ""
 }
 
-func TestEventCloseCommand(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		f := newFakes()
-		c, stop := startLeader(t, f, nil, "b")
-		defer func() { _ = stop() }()
-		(&feed{f: f}).check(false)
-
-		reply, code := call(t, f, verbEventClose, `{"blog_id":1,"note":"known outage","actor":"ops"}`)
-		if code != "" || reply["closed"] != float64(1) {
-			t.Fatalf("event.close = %v (code %q), want closed 1", reply, code)
-		}
-		changes := f.events.changes()
-		closed := changes[len(changes)-1]
-		if closed.Op != uptime.OpClose || closed.Transition.Reason != uptime.ReasonManualOverride ||
-			closed.Transition.Source != "operator:ops" || closed.Transition.Metadata["note"] != "known outage" {
-			t.Errorf("close change %+v, want manual_override by operator:ops with the note", closed)
-		}
-		if got := testutil.ToFloat64(c.m.openEvents.WithLabelValues(string(uptime.StateSeemsDown))); got != 0 {
-			t.Errorf("open Seems Down = %v after the close", got)
-		}
-
-		tests := map[string]struct {
-			payload, code string
-			closed        float64
-		}{
-			"closing a closed event is a success": {payload: `{"blog_id":1,"check_type":"http"}`, closed: 0},
-			"unknown blog":                        {payload: `{"blog_id":99}`, code: codeNotFound},
-			"not JSON":                            {payload: `{`, code: codeBadRequest},
-			"no blog":                             {payload: `{"check_type":"http"}`, code: codeBadRequest},
-			"unknown reason":                      {payload: `{"blog_id":1,"reason":"because"}`, code: codeBadRequest},
-		}
-		for name, tt := range tests {
-			reply, code := call(t, f, verbEventClose, tt.payload)
-			if code != tt.code || (code == "" && reply["closed"] != tt.closed) {
-				t.Errorf("%s: reply %v code %q, want code %q closed %v", name, reply, code, tt.code, tt.closed)
-			}
-		}
-		if n := len(f.events.changes()); n != 2 {
-			t.Errorf("changes = %d, want only the open and the close", n)
-		}
-	})
-}
-
-func TestSitePauseClosesEverything(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		f := newFakes()
-		_, stop := startLeader(t, f, nil, "b")
-		defer func() { _ = stop() }()
-		fd := &feed{f: f}
-		fd.check(false)
-		// A certificate expiring in 5 days opens an advisory too.
-		time.Sleep(time.Second)
-		r := result(site1, false, time.Now())
-		exp := time.Now().Add(5 * 24 * time.Hour)
-		r.SSLExpiry, r.Region, r.Failures = &exp, proberRegion, 2
-		f.results.deliver(Delivery{Seq: 2, Result: r})
-		synctest.Wait()
-
-		for _, verb := range []string{verbSitePause, verbSiteDelete} {
-			reply, code := call(t, f, verb, `{"blog_id":1}`)
-			want := float64(2)
-			if verb == verbSiteDelete {
-				want = 0
-			}
-			if code != "" || reply["closed"] != want {
-				t.Errorf("%s = %v (code %q), want closed %v", verb, reply, code, want)
-			}
-		}
-		got := reasons(f.events.changes())
-		if want := []string{"open:opened", "open:opened", "close:manual_override", "close:manual_override"}; !slices.Equal(got, want) {
-			t.Errorf("changes = %v, want %v", got, want)
-		}
-	})
-}
-
 func TestSiteTriggerCommand(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
@@ -215,6 +138,41 @@ func TestDriftGauge(t *testing.T) {
 		advance(time.Minute)
 		if got := testutil.ToFloat64(c.m.drift); got != 0 || f.drift.calls.Load() != 2 {
 			t.Errorf("drift = %v after %d counts, want 0 after 2", got, f.drift.calls.Load())
+		}
+	})
+}
+
+// A command that reaches a term's handlers after the term ended (the lease
+// was lost meanwhile) is unavailable, never a failure of the command: the
+// caller asks again and reaches the next leader.
+func TestCommandsAfterTermEndAreUnavailable(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakes()
+		f.source.set(site1, 1, "https://one", true, t0)
+		stop := startRun(t, newTestCoordinator(t, f, nil))
+		defer func() { _ = stop() }()
+		term := newTerm(1)
+		f.elector.terms <- term
+		synctest.Wait()
+		verbs := []string{verbSiteSync, verbEventClose, verbSitePause, verbSiteDelete}
+		handlers := make([]CommandHandler, len(verbs))
+		for i, verb := range verbs {
+			if handlers[i] = f.commands.handler(verb); handlers[i] == nil {
+				t.Fatalf("%s is not served", verb)
+			}
+		}
+		term.lose()
+		synctest.Wait()
+		for i, h := range handlers {
+			_, err := h(t.Context(), []byte(`{"blog_id":1}`))
+			var coded *commandError
+			if !errors.As(err, &coded) || coded.Code() != codeUnavailable {
+				t.Errorf("%s after the term ended: %v, want code %q", verbs[i], err, codeUnavailable)
+			}
+		}
+		if n := len(f.events.changes()); n != 0 {
+			t.Errorf("%d changes after the term ended, want none", n)
 		}
 	})
 }

@@ -37,9 +37,9 @@ type incidents struct {
 	c     *Coordinator
 	w     *termWork
 	sites map[int64]tracked
-	// muted are sites paused or deleted by command, with the end of their
-	// grace: their results checked before it decide nothing.
-	muted map[int64]time.Time
+	// paused are sites paused or deleted by command, with the end of their
+	// pauseGrace: until then their rows are taken as inactive.
+	paused map[int64]time.Time
 	// overflow are confirmations answered with no votes because the
 	// verification queue was full; the next drain decides them.
 	overflow []verifyOutcome
@@ -67,7 +67,7 @@ func newDecided(now time.Time) *decided {
 // restoreIncidents rebuilds the term's incident state from the store's open
 // events and their sites' rows. It reports false when ctx ended first.
 func (c *Coordinator) restoreIncidents(ctx context.Context, w *termWork) (*incidents, bool) {
-	inc := &incidents{c: c, w: w, sites: map[int64]tracked{}, muted: map[int64]time.Time{}}
+	inc := &incidents{c: c, w: w, sites: map[int64]tracked{}, paused: map[int64]time.Time{}}
 	var open []uptime.Event
 	if !c.retry(ctx, "read open events", func(ctx context.Context) error {
 		var err error
@@ -125,10 +125,9 @@ func (c *Coordinator) lookup(ctx context.Context, blogIDs []int64) (map[int64]Si
 // state whose configuration is old, and untracked sites that fail or whose
 // result would change something (an advisory). A site whose row was read
 // inactive or absent decides nothing (its open events stay as they are),
-// and neither do the results of a paused site within its grace.
+// and a site paused within pauseGrace counts as one.
 func (inc *incidents) decideBatch(ctx context.Context, results []uptime.ProbeResult) (*decided, error) {
 	now := inc.c.opts.Now()
-	results = inc.unmuted(results, now)
 	asked := inc.lookupsFor(results, now)
 	records, err := inc.c.lookup(ctx, asked)
 	if err != nil {
@@ -139,6 +138,7 @@ func (inc *incidents) decideBatch(ctx context.Context, results []uptime.ProbeRes
 			records[id] = SiteRecord{} // no row: as an inactive one
 		}
 	}
+	inc.pausedAsInactive(records, now)
 	d := newDecided(now)
 	for _, r := range results {
 		t, ok := inc.current(d, r.BlogID, records, now)

@@ -13,8 +13,11 @@ import (
 
 // Term endings.
 var (
-	errTermLost = errors.New("lease lost")  // nothing to resign
-	errTermOver = errors.New("not leading") // the term ended
+	errTermLost = errors.New("lease lost") // nothing to resign
+	// errTermOver answers a command that reached a term's handlers after
+	// the term ended: unavailable, so that the caller asks again (the next
+	// leader) rather than taking it for a failure of the command.
+	errTermOver error = &commandError{code: codeUnavailable, msg: "not leading"}
 )
 
 // Retry delays of every loop: capped exponential backoff.

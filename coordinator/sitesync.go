@@ -61,7 +61,7 @@ func siteSyncHandler(done <-chan struct{}, requests chan<- syncRequest) CommandH
 		select {
 		case requests <- req:
 		case <-done:
-			return nil, fmt.Errorf("site sync: %w", errTermOver)
+			return nil, errTermOver
 		case <-ctx.Done():
 			return nil, fmt.Errorf("site sync: %w", ctx.Err())
 		}

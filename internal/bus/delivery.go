@@ -30,11 +30,7 @@ func DeliveryConsumers() []string {
 // filters (a work-queue stream allows no overlap), explicit acks, AckWait
 // longer than a send.
 func deliveryConsumerConfigs(o AssetOpts) []jetstream.ConsumerConfig {
-	consumer := func(name, filter, description string, maxDeliver int) jetstream.ConsumerConfig {
-		maxAckPending := 0 // the server default (1,000) for the fan-out, which never waits
-		if name != ConsumerFanout {
-			maxAckPending = dispatchMaxAckPending
-		}
+	consumer := func(name, filter, description string, maxDeliver, maxAckPending int) jetstream.ConsumerConfig {
 		return jetstream.ConsumerConfig{
 			Durable:       name,
 			Description:   description,
@@ -48,13 +44,18 @@ func deliveryConsumerConfigs(o AssetOpts) []jetstream.ConsumerConfig {
 		}
 	}
 	return []jetstream.ConsumerConfig{
+		// The fan-out never waits for a retry: the server's default (1,000)
+		// of messages awaiting an ack.
 		consumer(ConsumerFanout, SubjectDeliverTransition,
-			"Deliverers' fan-out of committed transitions to delivery rows and jobs", o.DeliveryMaxDeliver),
-		consumer(ConsumerWebhook, jobFilter(ConsumerWebhook), "Deliverers' dispatch of webhook jobs", o.DeliveryMaxDeliver),
-		consumer(ConsumerAlert, jobFilter(ConsumerAlert), "Deliverers' dispatch of alert-contact jobs", o.DeliveryMaxDeliver),
+			"Deliverers' fan-out of committed transitions to delivery rows and jobs", o.DeliveryMaxDeliver, 0),
+		consumer(ConsumerWebhook, jobFilter(ConsumerWebhook), "Deliverers' dispatch of webhook jobs",
+			o.DeliveryMaxDeliver, dispatchMaxAckPending),
+		consumer(ConsumerAlert, jobFilter(ConsumerAlert), "Deliverers' dispatch of alert-contact jobs",
+			o.DeliveryMaxDeliver, dispatchMaxAckPending),
 		// Unlimited: a Nak while the WPCOM breaker is open counts as a
 		// delivery; real attempts are bounded by RETRY_SCHEDULE in MySQL.
-		consumer(ConsumerWPCOM, jobFilter(ConsumerWPCOM), "Deliverers' dispatch of legacy WPCOM notifications", -1),
+		consumer(ConsumerWPCOM, jobFilter(ConsumerWPCOM), "Deliverers' dispatch of legacy WPCOM notifications",
+			-1, dispatchMaxAckPending),
 	}
 }
 

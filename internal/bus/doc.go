@@ -15,8 +15,8 @@
 //   - verify.go: cross-region confirmation, the coordinator's scatter-gather
 //     (Verifier) and the verifliers' side (VerifyServer).
 //   - transition.go: publishing committed transitions to JETMON_DELIVERY.
-//   - delivery.go: the delivery consumers' configs, JobPublisher and
-//     DeliveryBacklog; wire_job.go: delivery jobs.
+//   - delivery.go: the delivery consumers' and the dead-letter stream's
+//     configs, JobPublisher and DeliveryBacklog; wire_job.go: delivery jobs.
 //   - workqueue.go: WorkQueue, the supervised pool of workers consuming one
 //     work-queue consumer; deadletter.go: DeadLetterMover, which moves
 //     messages that ran out of deliveries out of JETMON_DELIVERY.
@@ -26,7 +26,7 @@
 // where the types allow; where a role declares its own types (SiteKey,
 // SiteEvent, Batch, Term) the wiring converts with a few lines, or, for
 // SiteWatcher, picks the event type as a type parameter. Goroutines live
-// only inside Run, Serve* and Watch* calls and end with their ctx.
+// only inside Run, Consume, Serve* and Watch* calls and end with their ctx.
 //
 // It imports uptime and nats.go; it must not import a role, internal/sqlstore
 // or nats-server. docs/nats.md documents every name here.

@@ -71,8 +71,9 @@ const (
 	// (true when the event_id had closed before: an idempotent success)}.
 	// With event_id only that event closes, and only while it is the open
 	// event of its identity; an unknown event_id, or another blog's, is
-	// not_found. site.pause and site.delete read "blog_id", "note" and
-	// "actor" the same way.
+	// not_found, and a check_type that is not the event's bad_request.
+	// site.pause and site.delete read "blog_id", "note" and "actor" the
+	// same way.
 	VerbEventClose = "event.close"
 	// VerbSiteTrigger has the owning prober check a site now:
 	// {"blog_id"} -> {"blog_id", "node_id", "region", "closed", "result"}.

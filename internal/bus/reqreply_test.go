@@ -43,8 +43,13 @@ func TestCommands(t *testing.T) {
 		bus.VerbSiteSync: func(_ context.Context, payload []byte) ([]byte, error) {
 			return fmt.Appendf(nil, `{"ok":true,"synced":%d}`, len(payload)), nil
 		},
-		"fail":      func(context.Context, []byte) ([]byte, error) { return nil, errors.New("disk full") },
-		"refuse":    func(context.Context, []byte) ([]byte, error) { return nil, codedError{"bad_request", "no such site"} },
+		"fail":   func(context.Context, []byte) ([]byte, error) { return nil, errors.New("disk full") },
+		"refuse": func(context.Context, []byte) ([]byte, error) { return nil, codedError{"bad_request", "no such site"} },
+		// A role's coded error whose message starts with its code (as
+		// the coordinator's do) reads "code: message" once, not twice.
+		"refuse.prefixed": func(context.Context, []byte) ([]byte, error) {
+			return nil, codedError{"not_found", "not_found: blog 9"}
+		},
 		"not.json":  func(context.Context, []byte) ([]byte, error) { return []byte("plain"), nil },
 		"no.answer": func(context.Context, []byte) ([]byte, error) { return nil, nil },
 		"slow": func(ctx context.Context, _ []byte) ([]byte, error) {
@@ -64,21 +69,23 @@ func TestCommands(t *testing.T) {
 		payload  string
 		wantData string
 		wantCode string
+		wantMsg  string // of the error reply, when set
 	}{
-		"ok with data":    {verb: bus.VerbSiteSync, payload: "abc", wantData: `{"ok":true,"synced":3}`},
-		"ok without data": {verb: "no.answer"},
-		"handler error":   {verb: "fail", wantCode: bus.CodeInternal},
-		"coded error":     {verb: "refuse", wantCode: "bad_request"},
-		"reply not json":  {verb: "not.json", wantCode: bus.CodeInternal},
-		"unknown verb":    {verb: "site.resync", wantCode: bus.CodeUnknownVerb},
+		"ok with data":                  {verb: bus.VerbSiteSync, payload: "abc", wantData: `{"ok":true,"synced":3}`},
+		"ok without data":               {verb: "no.answer"},
+		"handler error":                 {verb: "fail", wantCode: bus.CodeInternal},
+		"coded error":                   {verb: "refuse", wantCode: "bad_request", wantMsg: "no such site"},
+		"coded error named by its code": {verb: "refuse.prefixed", wantCode: "not_found", wantMsg: "blog 9"},
+		"reply not json":                {verb: "not.json", wantCode: bus.CodeInternal},
+		"unknown verb":                  {verb: "site.resync", wantCode: bus.CodeUnknownVerb},
 	}
 	for name, row := range rows {
 		t.Run(name, func(t *testing.T) { // not parallel: the server stops below
 			data, err := client.Call(t.Context(), row.verb, []byte(row.payload))
 			if row.wantCode != "" {
 				ce, ok := errors.AsType[*bus.CommandError](err)
-				if !ok || ce.Code != row.wantCode {
-					t.Fatalf("err = %v, want code %s", err, row.wantCode)
+				if !ok || ce.Code != row.wantCode || (row.wantMsg != "" && ce.Message != row.wantMsg) {
+					t.Fatalf("err = %v, want code %s and message %q", err, row.wantCode, row.wantMsg)
 				}
 				return
 			}

@@ -1,11 +1,7 @@
 package bus_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,41 +11,6 @@ import (
 
 func fixtureJob() bus.Job {
 	return bus.Job{DeliveryID: 5001, Kind: "webhook", DestinationID: 12, TransitionID: 9001, Generation: 1}
-}
-
-// TestJobGolden freezes the job payload in testdata/job.json and decodes
-// it back.
-func TestJobGolden(t *testing.T) {
-	t.Parallel()
-	got, err := bus.EncodeJob(fixtureJob())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, got, "", "  "); err != nil {
-		t.Fatal(err)
-	}
-	pretty.WriteByte('\n')
-	path := filepath.Join("testdata", "job.json")
-	if *update {
-		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create): %v", err)
-	}
-	if !bytes.Equal(pretty.Bytes(), want) {
-		t.Errorf("%s changed:\n got: %s\nwant: %s", path, pretty.Bytes(), want)
-	}
-	decoded, err := bus.DecodeJob(want)
-	if err != nil {
-		t.Fatalf("decode golden: %v", err)
-	}
-	if decoded != fixtureJob() {
-		t.Errorf("decode golden: got %+v, want %+v", decoded, fixtureJob())
-	}
 }
 
 func TestJobRoundTrip(t *testing.T) {

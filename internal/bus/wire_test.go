@@ -116,6 +116,10 @@ func goldens() map[string]golden {
 			func(b []byte) (any, error) { return bus.DecodeVerifyRequest(b) }},
 		"verify_reply": {fixtureVote(), func() ([]byte, error) { return bus.EncodeVerifyReply(fixtureVote()) },
 			func(b []byte) (any, error) { return bus.DecodeVerifyReply(b) }},
+		"transition": {fixtureTransition(), func() ([]byte, error) { return bus.EncodeTransitionMessage(fixtureTransition()) },
+			func(b []byte) (any, error) { return bus.DecodeTransitionMessage(b) }},
+		"job": {fixtureJob(), func() ([]byte, error) { return bus.EncodeJob(fixtureJob()) },
+			func(b []byte) (any, error) { return bus.DecodeJob(b) }},
 		"command_reply_ok": {[]byte(`{"synced":12}`),
 			func() ([]byte, error) { return bus.EncodeCommandReply([]byte(`{"synced":12}`), nil) },
 			func(b []byte) (any, error) {

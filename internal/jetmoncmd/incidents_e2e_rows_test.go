@@ -25,6 +25,7 @@ type e2eTransition struct {
 	stateBefore, stateAfter sql.NullString
 	sevBefore, sevAfter     sql.NullInt64
 	metadata                []byte
+	changedAt               time.Time
 }
 
 // transitions lists blog's transition rows in id order.
@@ -32,10 +33,10 @@ func (w *e2eWorld) transitions(blog int64) ([]e2eTransition, error) {
 	return queryRows(w.t.Context(), w.db, func(r *sql.Rows) (e2eTransition, error) {
 		var tr e2eTransition
 		err := r.Scan(&tr.id, &tr.eventID, &tr.checkType, &tr.reason, &tr.source, &tr.stateBefore, &tr.stateAfter,
-			&tr.sevBefore, &tr.sevAfter, &tr.metadata)
+			&tr.sevBefore, &tr.sevAfter, &tr.metadata, &tr.changedAt)
 		return tr, err
 	}, `SELECT t.id, t.event_id, e.check_type, t.reason, t.source, t.state_before, t.state_after, t.severity_before,
-		t.severity_after, t.metadata
+		t.severity_after, t.metadata, t.changed_at
 		FROM jetmon_event_transitions t JOIN jetmon_events e ON e.id = t.event_id WHERE t.blog_id = ? ORDER BY t.id`, blog)
 }
 
@@ -45,6 +46,30 @@ func (w *e2eWorld) checks(blog int64) (int, error) {
 	err := w.db.QueryRowContext(w.t.Context(),
 		"SELECT COALESCE(SUM(checks), 0) FROM jetmon_check_rollups_hourly WHERE blog_id = ?", blog).Scan(&n)
 	return n, err
+}
+
+// lastStatusChange is blog's last_status_change (NULL: zero).
+func (w *e2eWorld) lastStatusChange(blog int64) time.Time {
+	w.t.Helper()
+	var at sql.NullTime
+	if err := w.db.QueryRowContext(w.t.Context(),
+		"SELECT last_status_change FROM jetpack_monitor_sites WHERE blog_id = ?", blog).Scan(&at); err != nil {
+		w.t.Fatal(err)
+	}
+	return at.Time
+}
+
+// failuresUntil is how many failed checks of blog the check history holds
+// up to at.
+func (w *e2eWorld) failuresUntil(blog int64, at time.Time) int {
+	w.t.Helper()
+	var n int
+	if err := w.db.QueryRowContext(w.t.Context(),
+		"SELECT COUNT(*) FROM jetmon_check_history WHERE blog_id = ? AND success = 0 AND checked_at <= ?",
+		blog, at).Scan(&n); err != nil {
+		w.t.Fatal(err)
+	}
+	return n
 }
 
 // siteStatus is blog's legacy projection.
@@ -88,7 +113,8 @@ func rowOf(tr e2eTransition) e2eRow {
 }
 
 // waitStep waits until blog's transitions have exactly reasons and its
-// site_status is status, then checks every row: all of one HTTP event.
+// site_status is status, then checks every row (all of one HTTP event) and
+// that last_status_change is the last transition's time.
 func (w *e2eWorld) waitStep(blog int64, status int, reasons []string) {
 	w.t.Helper()
 	var trs []e2eTransition
@@ -112,6 +138,28 @@ func (w *e2eWorld) waitStep(blog int64, status int, reasons []string) {
 			w.t.Errorf("%s row %+v (%s event %d), want %+v of http event %d", tr.reason, got, tr.checkType,
 				tr.eventID, want, trs[0].eventID)
 		}
+	}
+	last := trs[len(trs)-1]
+	if got, want := w.lastStatusChange(blog), last.changedAt.Truncate(time.Second); !got.Equal(want) {
+		w.t.Errorf("last_status_change %v after %s, want its changed_at %v", got, last.reason, want)
+	}
+}
+
+// wantConfirmedAfter checks that blog's verifier_confirmed transition came
+// after at least failures failed checks: NUM_OF_CHECKS consecutive local
+// failures ask for the confirmation.
+func (w *e2eWorld) wantConfirmedAfter(blog int64, failures int) {
+	w.t.Helper()
+	trs, err := w.transitions(blog)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	i := slices.IndexFunc(trs, func(tr e2eTransition) bool { return tr.reason == string(uptime.ReasonVerifierConfirmed) })
+	if i < 0 {
+		w.t.Fatal("no verifier_confirmed transition")
+	}
+	if n := w.failuresUntil(blog, trs[i].changedAt); n < failures {
+		w.t.Errorf("confirmed Down after %d failed checks, want at least %d", n, failures)
 	}
 }
 

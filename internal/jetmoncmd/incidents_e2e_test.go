@@ -27,6 +27,7 @@ func TestIncidentsEndToEnd(t *testing.T) {
 
 	w.waitStep(blog, 2, []string{"opened", "verifier_confirmed"})
 	w.wantEvent(blog, uptime.StateDown, "")
+	w.wantConfirmedAfter(blog, e2eNumOfChecks)
 	w.wantVotes(blog, uptime.ReasonVerifierConfirmed, false, "b", "c")
 
 	w.setSite(blog, testsite.Behaviour{})

@@ -233,3 +233,24 @@ func (m *mesh) repeatedResults() (map[string][]uint64, error) {
 	maps.DeleteFunc(seen, func(_ string, s []uint64) bool { return len(s) < 2 })
 	return seen, nil
 }
+
+// wantDeliveryAckWait checks the ack wait of the consumers the deliverers
+// pull from, as the coordinators created them: 2 × DELIVERY_TIMEOUT_SEC, so
+// a job is not redelivered while its first deliverer still waits on the
+// receiver.
+func (m *mesh) wantDeliveryAckWait(want time.Duration) {
+	m.t.Helper()
+	consumers := map[string][]string{bus.StreamDelivery: bus.DeliveryConsumers(),
+		bus.StreamDeadLetters: {bus.ConsumerDeadLetters}}
+	for stream, names := range consumers {
+		for _, name := range names {
+			c, err := m.js.Consumer(m.t.Context(), stream, name)
+			if err != nil {
+				m.t.Fatalf("consumer %s/%s: %v", stream, name, err)
+			}
+			if got := c.CachedInfo().Config.AckWait; got != want {
+				m.t.Errorf("consumer %s/%s: ack wait %v, want %v", stream, name, got, want)
+			}
+		}
+	}
+}

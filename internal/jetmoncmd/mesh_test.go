@@ -80,9 +80,12 @@ func TestMeshCoversEveryBucket(t *testing.T) {
 	t.Parallel()
 	m := newMesh(t)
 	sites := m.addSites(testBucketTotal)
-	leader := m.start(addCoordinator, "c1", "us", nil)
+	// Not the default (30 s), so that the delivery consumers' ack wait
+	// shows it was derived from the config.
+	delivery := map[string]string{"DELIVERY_TIMEOUT_SEC": "7"}
+	leader := m.start(addCoordinator, "c1", "us", delivery)
 	m.waitLeader(startBudget, "c1", 0)
-	standby := m.start(addCoordinator, "c2", "eu", nil)
+	standby := m.start(addCoordinator, "c2", "eu", delivery)
 	m.startProbers()
 
 	took := m.waitCovered(startBudget, "p1", "p2", "p3")
@@ -93,6 +96,7 @@ func TestMeshCoversEveryBucket(t *testing.T) {
 	if _, holder, err := m.fence(); err != nil || holder != "c1" {
 		t.Errorf("fence holder %q (%v), want c1: the standby took over", holder, err)
 	}
+	m.wantDeliveryAckWait(14 * time.Second)
 	for _, g := range []struct {
 		n    *testNode
 		name string

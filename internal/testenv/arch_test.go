@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -17,6 +21,8 @@ const module = "github.com/jetmon-mesh/jetmon"
 // listed is the part of `go list -json` the rules read.
 type listed struct {
 	ImportPath string
+	Dir        string
+	GoFiles    []string
 	Imports    []string
 	Deps       []string
 	Standard   bool
@@ -209,6 +215,35 @@ func TestArchitecture(t *testing.T) {
 	for _, v := range violations(pkgs, rules()) {
 		t.Error(v)
 	}
+	wiring := slices.IndexFunc(pkgs, func(p listed) bool { return p.ImportPath == module+"/internal/jetmoncmd" })
+	if wiring < 0 {
+		t.Fatal("internal/jetmoncmd is missing from the module")
+	}
+	// Of internal/jetmoncmd, which wires every role, only the coordinator's
+	// incident adapters may build the event store: the package rule above
+	// cannot tell the package's files apart.
+	if got := importingFiles(t, pkgs[wiring], module+"/internal/eventstore"); !slices.Equal(got, []string{"incidents.go"}) {
+		t.Errorf("internal/jetmoncmd files importing internal/eventstore: %v, want only incidents.go", got)
+	}
+}
+
+// importingFiles lists p's non-test files that import dep.
+func importingFiles(t *testing.T, p listed, dep string) []string {
+	t.Helper()
+	var out []string
+	fset := token.NewFileSet()
+	for _, name := range p.GoFiles {
+		f, err := parser.ParseFile(fset, filepath.Join(p.Dir, name), nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatalf("parse %s: %v", name, err)
+		}
+		for _, imp := range f.Imports {
+			if path, err := strconv.Unquote(imp.Path.Value); err == nil && path == dep {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
 }
 
 // TestArchitectureRulesCatch proves the rules fail on the graphs they forbid.
