@@ -146,7 +146,8 @@ func (c Config) ProjectionLine() string {
 	return "legacy_status_projection=disabled"
 }
 
-// EmailLine is the startup line every role logs about the email transport.
+// EmailLine is the startup line about the email transport, logged by every
+// process that can send email (its senders' wiring) and validate-config.
 func (c Config) EmailLine() string { return "email_transport=" + c.Email.Transport }
 
 // EmailStubWarning is the warning shown when alert-contact emails are only

@@ -49,7 +49,9 @@ func TestAlertRules(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"JetmonNoLeader", "JetmonUnassignedBuckets", "JetmonRegionWithoutProbers",
-		"JetmonResultsBacklog", "JetmonChecksLate", "JetmonPublishErrors"} {
+		"JetmonResultsBacklog", "JetmonChecksLate", "JetmonPublishErrors",
+		"JetmonNoDeliverer", "JetmonDeliveryBacklog", "JetmonDeliveryRetriesNearLimit", "JetmonDeliveriesAbandoned",
+		"JetmonDeliveryDeadLetters", "JetmonWPCOMBreakerOpen"} {
 		if !strings.Contains(mustRead(t, rulesFile), "alert: "+want+"\n") {
 			t.Errorf("rules lack alert %s", want)
 		}
